@@ -1,0 +1,34 @@
+# The README's two commands: `make run` and `make test`. Both install what is missing first.
+MAKEFLAGS += --no-print-directory
+JOBS ?= $(shell nproc)
+CMAKE_COMMON = -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+RELEASE_DIR = build
+TEST_DIR = build/asan
+
+.PHONY: run test bench build build-test deps clean
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON) >/dev/null
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target ulak
+
+run: build
+	@mkdir -p data
+	./$(RELEASE_DIR)/ulak serve
+
+build-test: deps
+	@cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DULAK_SANITIZE=ON $(CMAKE_COMMON) >/dev/null
+	@cmake --build $(TEST_DIR) -j $(JOBS)
+
+test: build-test
+	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: deps
+	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON) >/dev/null
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target ulak ulak_micro_bench
+	@./bench/run.sh $(RELEASE_DIR)
+
+clean:
+	rm -rf build

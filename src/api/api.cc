@@ -1,0 +1,32 @@
+#include "api/api.h"
+
+#include "api/handler.h"
+#include "api/json_io.h"
+#include "api/organizations.h"
+
+namespace ulak::api {
+namespace {
+
+void AddHealthRoutes(ApiContext& ctx, http::Router& router) {
+  // Liveness: the process answers. Never touches the store, so a slow database cannot get
+  // a healthy process restarted.
+  router.Add(http::Method::kGet, "/healthz", WithoutAuth([](const http::Request&) -> Result<http::Response> {
+               return JsonResponse(200, boost::json::object{{"status", "ok"}});
+             }));
+  // Readiness: the store answers a query.
+  router.Add(http::Method::kGet, "/readyz", WithoutAuth([&ctx](const http::Request&) -> Result<http::Response> {
+               ULAK_RETURN_IF_ERROR(ctx.store.Ping());
+               return JsonResponse(200, boost::json::object{{"status", "ready"}});
+             }));
+}
+
+}  // namespace
+
+http::Router BuildRouter(ApiContext& ctx) {
+  http::Router router;
+  AddHealthRoutes(ctx, router);
+  AddOrganizationRoutes(ctx, router);
+  return router;
+}
+
+}  // namespace ulak::api

@@ -1,0 +1,34 @@
+// JSON in and out for the API: parse a request body into an object with a precise error,
+// read typed fields with 422 errors that name the field, and build JSON responses.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace ulak::api {
+
+// kMalformed with "line L, column C" for bad JSON; kInvalidArgument if the body is valid
+// JSON but not an object.
+Result<boost::json::object> ParseJsonObject(std::string_view body);
+
+// Field readers. A missing optional field gives nullopt; a present field of the wrong type
+// or out of range gives kInvalidArgument naming the field.
+Result<std::string> RequireString(const boost::json::object& obj, std::string_view field,
+                                  size_t max_length = 1024);
+Result<std::optional<std::string>> OptionalString(const boost::json::object& obj,
+                                                  std::string_view field, size_t max_length = 1024);
+Result<std::optional<int64_t>> OptionalInt(const boost::json::object& obj, std::string_view field,
+                                           int64_t min, int64_t max);
+Result<std::optional<bool>> OptionalBool(const boost::json::object& obj, std::string_view field);
+
+http::Response JsonResponse(int status, const boost::json::value& body);
+
+}  // namespace ulak::api

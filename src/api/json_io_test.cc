@@ -1,0 +1,36 @@
+#include "api/json_io.h"
+
+#include <gtest/gtest.h>
+
+namespace ulak::api {
+namespace {
+
+TEST(ParseJsonObject, ReportsLineAndColumnOfTheError) {
+  Result<boost::json::object> r = ParseJsonObject("{\n  \"a\": 1,\n  oops\n}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kMalformed);
+  EXPECT_NE(r.status().message().find("line 3, column 3"), std::string::npos) << r.status().message();
+}
+
+TEST(ParseJsonObject, RejectsTrailingDataEmptyBodiesAndNonObjects) {
+  EXPECT_EQ(ParseJsonObject("{} {}").status().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(ParseJsonObject("").status().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(ParseJsonObject("[1]").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(ParseJsonObject(" {\"a\":1} \n").ok());
+}
+
+TEST(FieldReaders, NameTheFieldOnWrongTypeOrRange) {
+  boost::json::object obj = *ParseJsonObject(R"({"s": 1, "n": "x", "b": 2, "big": 100, "ok": "v"})");
+  Status s = RequireString(obj, "s").status();
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("s must be a string"), std::string::npos);
+  EXPECT_EQ(OptionalInt(obj, "n", 0, 10).status().field(), "n");
+  EXPECT_EQ(OptionalBool(obj, "b").status().field(), "b");
+  EXPECT_NE(OptionalInt(obj, "big", 1, 60).status().message().find("between 1 and 60"), std::string::npos);
+  EXPECT_EQ(*RequireString(obj, "ok"), "v");
+  EXPECT_FALSE(OptionalString(obj, "absent")->has_value());
+  EXPECT_EQ(RequireString(obj, "absent").status().message(), "absent is required.");
+}
+
+}  // namespace
+}  // namespace ulak::api

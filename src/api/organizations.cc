@@ -1,0 +1,131 @@
+#include "api/organizations.h"
+
+#include <boost/json/array.hpp>
+
+#include "api/handler.h"
+#include "api/json_io.h"
+#include "api/pagination.h"
+#include "common/ids.h"
+
+namespace ulak::api {
+namespace {
+
+constexpr size_t kMaxNameLength = 200;
+
+boost::json::object OrganizationJson(const store::Organization& org) {
+  return {{"id", org.id}, {"name", org.name}, {"created_at", FormatRfc3339(org.created_at)}};
+}
+
+boost::json::object KeyJson(const store::ApiKey& key) {
+  return {{"id", key.id},
+          {"organization_id", key.organization_id},
+          {"prefix", key.prefix},
+          {"created_at", FormatRfc3339(key.created_at)}};
+}
+
+store::ApiKey NewKeyRecord(ApiContext& ctx, const std::string& organization_id, const MintedKey& minted) {
+  return store::ApiKey{NewId(ctx.clock, ctx.random), organization_id, minted.hash, minted.prefix,
+                       ctx.clock.Now()};
+}
+
+Result<std::string> ValidName(const boost::json::object& body) {
+  ULAK_ASSIGN_OR_RETURN(std::string name, RequireString(body, "name", kMaxNameLength));
+  if (name.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument("name must not be blank.").WithField("name");
+  }
+  return name;
+}
+
+Result<http::Response> CreateOrganization(ApiContext& ctx, const http::Request& request,
+                                          const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireAdmin(principal));
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  ULAK_ASSIGN_OR_RETURN(std::string name, ValidName(body));
+  store::Organization org{NewId(ctx.clock, ctx.random), std::move(name), ctx.clock.Now()};
+  const MintedKey minted = MintKey(ctx.random, kOrganizationKeyPrefix);
+  const store::ApiKey key = NewKeyRecord(ctx, org.id, minted);
+  ULAK_RETURN_IF_ERROR(ctx.store.CreateOrganization(org, key));
+  return JsonResponse(201, boost::json::object{{"organization", OrganizationJson(org)},
+                                               {"api_key", minted.secret},
+                                               {"api_key_id", key.id}});
+}
+
+Result<http::Response> ListOrganizations(ApiContext& ctx, const http::Request& request,
+                                         const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireAdmin(principal));
+  ULAK_ASSIGN_OR_RETURN(store::PageRequest page, ParsePageRequest(request));
+  ULAK_ASSIGN_OR_RETURN(store::Page<store::Organization> result, ctx.store.ListOrganizations(page));
+  boost::json::array items;
+  for (const auto& org : result.items) items.push_back(OrganizationJson(org));
+  boost::json::object out{{"organizations", std::move(items)}};
+  AddPageInfo(out, result.next_cursor);
+  return JsonResponse(200, out);
+}
+
+Result<http::Response> GetOrganization(ApiContext& ctx, const http::PathParams& params,
+                                       const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
+  ULAK_ASSIGN_OR_RETURN(store::Organization org, ctx.store.GetOrganization(org_id));
+  return JsonResponse(200, boost::json::object{{"organization", OrganizationJson(org)}});
+}
+
+Result<http::Response> CreateKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
+  const MintedKey minted = MintKey(ctx.random, kOrganizationKeyPrefix);
+  const store::ApiKey key = NewKeyRecord(ctx, org_id, minted);
+  ULAK_RETURN_IF_ERROR(ctx.store.CreateApiKey(key));
+  return JsonResponse(201, boost::json::object{{"key", KeyJson(key)}, {"api_key", minted.secret}});
+}
+
+Result<http::Response> ListKeys(ApiContext& ctx, const http::Request& request, const http::PathParams& params,
+                                const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
+  ULAK_ASSIGN_OR_RETURN(store::PageRequest page, ParsePageRequest(request));
+  ULAK_ASSIGN_OR_RETURN(store::Page<store::ApiKey> result, ctx.store.ListApiKeys(org_id, page));
+  boost::json::array items;
+  for (const auto& key : result.items) items.push_back(KeyJson(key));
+  boost::json::object out{{"keys", std::move(items)}};
+  AddPageInfo(out, result.next_cursor);
+  return JsonResponse(200, out);
+}
+
+Result<http::Response> DeleteKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
+  ULAK_RETURN_IF_ERROR(ctx.store.DeleteApiKey(org_id, params.Get("key_id")));
+  http::Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+}  // namespace
+
+void AddOrganizationRoutes(ApiContext& ctx, http::Router& router) {
+  using http::Method;
+  router.Add(Method::kPost, "/api/organizations",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) {
+               return CreateOrganization(ctx, req, who);
+             }));
+  router.Add(Method::kGet, "/api/organizations",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) {
+               return ListOrganizations(ctx, req, who);
+             }));
+  router.Add(Method::kGet, "/api/organizations/{id}",
+             WithAuth(ctx, [&ctx](const auto&, const auto& params, const auto& who) {
+               return GetOrganization(ctx, params, who);
+             }));
+  router.Add(Method::kPost, "/api/organizations/{id}/keys",
+             WithAuth(ctx, [&ctx](const auto&, const auto& params, const auto& who) {
+               return CreateKey(ctx, params, who);
+             }));
+  router.Add(Method::kGet, "/api/organizations/{id}/keys",
+             WithAuth(ctx, [&ctx](const auto& req, const auto& params, const auto& who) {
+               return ListKeys(ctx, req, params, who);
+             }));
+  router.Add(Method::kDelete, "/api/organizations/{id}/keys/{key_id}",
+             WithAuth(ctx, [&ctx](const auto&, const auto& params, const auto& who) {
+               return DeleteKey(ctx, params, who);
+             }));
+}
+
+}  // namespace ulak::api

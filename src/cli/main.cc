@@ -1,0 +1,74 @@
+// ulak: the webhook gateway's single binary.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "common/config.h"
+
+namespace {
+
+// Flags are optional values: only what the user typed overrides the file and environment.
+struct ServeFlags {
+  std::optional<std::string> listen, database, mode, config_file, log_level;
+  std::optional<int> threads;
+};
+
+int BadConfig(const ulak::Status& s) {
+  std::fprintf(stderr, "ulak: %s\n", s.message().c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ulak: a self-hosted webhook gateway (send, receive, sign, retry, log)", "ulak"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ulak ") + ULAK_VERSION);
+
+  ServeFlags flags;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API and the delivery engine in the foreground");
+  serve->add_option("--listen", flags.listen, "HOST:PORT to listen on (env ULAK_LISTEN; default 127.0.0.1:8080)");
+  serve->add_option("--database", flags.database,
+                    "sqlite:PATH (env ULAK_DATABASE; default sqlite:./data/ulak.db)");
+  serve->add_option("--config", flags.config_file, "YAML config file; flags beat env beat file");
+  serve->add_option("--mode", flags.mode, "development|production (env ULAK_MODE; default development)")
+      ->check(CLI::IsMember({"development", "production"}));
+  serve->add_option("--threads", flags.threads, "HTTP I/O threads (env ULAK_THREADS; default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_option("--log-level", flags.log_level, "debug|info|warn|error (env ULAK_LOG_LEVEL; default info)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  std::string migrate_database = "sqlite:./data/ulak.db";
+  CLI::App* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  migrate->add_option("--database", migrate_database, "database URL (env ULAK_DATABASE)")
+      ->envname("ULAK_DATABASE");
+
+  app.add_subcommand("version", "Print the version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  if (app.got_subcommand("version")) {
+    std::printf("ulak %s\n", ULAK_VERSION);
+    return 0;
+  }
+  if (app.got_subcommand(migrate)) return ulak::cli::RunMigrate(migrate_database);
+
+  ulak::Config config;
+  if (flags.config_file) {
+    if (ulak::Status s = ulak::ApplyConfigFile(*flags.config_file, config); !s.ok()) return BadConfig(s);
+  }
+  if (ulak::Status s = ulak::ApplyEnvironment(ulak::ProcessEnv, config); !s.ok()) return BadConfig(s);
+  if (flags.listen) config.listen = *flags.listen;
+  if (flags.database) config.database = *flags.database;
+  if (flags.mode) config.mode = ulak::ParseMode(*flags.mode).value();
+  if (flags.threads) config.threads = *flags.threads;
+  if (flags.log_level) config.log_level = *flags.log_level;
+  if (ulak::Status s = ulak::ValidateConfig(config); !s.ok()) return BadConfig(s);
+  return ulak::cli::RunServe(config);
+}

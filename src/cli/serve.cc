@@ -1,0 +1,123 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "api/admin_key.h"
+#include "api/api.h"
+#include "cli/commands.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "store/store.h"
+
+namespace ulak::cli {
+namespace {
+
+int Fail(std::string_view what, const Status& status) {
+  Log(LogLevel::kError, what, {{"error", status.message()}});
+  std::fprintf(stderr, "ulak: %.*s: %s\n", static_cast<int>(what.size()), what.data(), status.message().c_str());
+  return 1;
+}
+
+http::ServerOptions ServerOptionsFrom(const Config& config, const std::string& host, uint16_t port) {
+  http::ServerOptions o;
+  o.host = host;
+  o.port = port;
+  o.threads = config.threads;
+  o.max_body_bytes = config.max_body_bytes;
+  o.max_header_bytes = config.max_header_bytes;
+  o.max_header_count = config.max_header_count;
+  o.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
+  o.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  o.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
+  return o;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (threads started later inherit the mask) so that
+// only WaitForStopSignal receives them, synchronously.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int WaitForStopSignal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int RunServe(const Config& config) {
+  const sigset_t stop_signals = BlockStopSignals();
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(config.log_level, &level);
+  SetLogLevel(level);
+
+  Result<std::pair<std::string, uint16_t>> listen = ParseHostPort(config.listen);
+  if (!listen.ok()) return Fail("invalid listen address", listen.status());
+
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(config.database);
+  if (!opened.ok()) return Fail("cannot open the database", opened.status());
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  if (Status s = store->Migrate(); !s.ok()) return Fail("cannot migrate the database", s);
+
+  Random& random = SystemRandom::Instance();
+  std::optional<std::string> env_admin_key = ProcessEnv("ULAK_ADMIN_KEY");
+  if (env_admin_key && env_admin_key->empty()) env_admin_key.reset();  // set but empty: unset
+  Result<api::AdminKeySetup> admin = api::SetUpAdminKey(*store, random, env_admin_key);
+  if (!admin.ok()) return Fail("cannot set up the admin key", admin.status());
+
+  api::Authenticator auth(*store, admin->hash);
+  api::ApiContext ctx{*store, SystemClock::Instance(), random, auth};
+  auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
+  Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
+      ServerOptionsFrom(config, listen->first, listen->second),
+      [router](http::Request&& request, http::Reply reply) { router->Dispatch(std::move(request), std::move(reply)); });
+  if (!listening.ok()) return Fail("cannot start the HTTP server", listening.status());
+  std::unique_ptr<http::Server> server = std::move(listening).value();
+  server->Start();
+
+  const std::string host = listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
+  const std::string url = "http://" + host + ":" + std::to_string(server->port());
+  Log(LogLevel::kInfo, "listening",
+      {{"url", url}, {"port", static_cast<int>(server->port())}, {"mode", ModeName(config.mode)},
+       {"database", config.database}});
+  std::printf("ulak %s listening on %s (%s mode)\n", ULAK_VERSION, url.c_str(),
+              std::string(ModeName(config.mode)).c_str());
+  if (admin->generated_key) {
+    // Printed once, to the terminal and never to the log: only its hash is kept.
+    std::printf(
+        "\nGenerated an admin API key. It is shown only this once; save it now:\n\n    %s\n\n"
+        "Use it as: Authorization: Bearer <admin key>. Set ULAK_ADMIN_KEY to choose your own.\n",
+        admin->generated_key->c_str());
+  }
+  std::fflush(stdout);
+
+  const int sig = WaitForStopSignal(stop_signals);
+  Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server->Stop();
+  server.reset();
+  store.reset();  // closes every connection; WAL checkpointed by SQLite on last close
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+int RunMigrate(const std::string& database_url) {
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(database_url);
+  if (!opened.ok()) return Fail("cannot open the database", opened.status());
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  if (Status s = store->Migrate(); !s.ok()) return Fail("migration failed", s);
+  Result<int> version = store->SchemaVersion();
+  if (!version.ok()) return Fail("cannot read the schema version", version.status());
+  std::printf("database %s is at schema version %d\n", database_url.c_str(), *version);
+  return 0;
+}
+
+}  // namespace ulak::cli

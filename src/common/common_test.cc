@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "common/status.h"
+
+namespace ulak {
+namespace {
+
+Result<int> Half(int n) {
+  if (n % 2 != 0) return InvalidArgument("odd");
+  return n / 2;
+}
+
+Result<int> Quarter(int n) {
+  ULAK_ASSIGN_OR_RETURN(int half, Half(n));
+  return Half(half);
+}
+
+TEST(Status, ResultCarriesValueOrError) {
+  EXPECT_EQ(*Quarter(8), 2);
+  Result<int> r = Quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.status().ToString(), "invalid_argument: odd");
+}
+
+TEST(Clock, ManualClockMovesOnlyWhenTold) {
+  ManualClock clock(FromUnixMillis(1'000));
+  EXPECT_EQ(clock.NowUnixMillis(), 1'000);
+  clock.Advance(Millis(1'500));
+  EXPECT_EQ(clock.NowUnixMillis(), 2'500);
+  EXPECT_EQ(clock.NowUnixSeconds(), 2);
+}
+
+TEST(Clock, FormatsRfc3339InUtcWithMilliseconds) {
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(1'704'189'600'123)), "2024-01-02T10:00:00.123Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(0)), "1970-01-01T00:00:00.000Z");
+}
+
+TEST(Ids, AreUuidV7SortedByCreationTime) {
+  ManualClock clock;
+  SeededRandomForTest random(7);
+  std::string prev;
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    clock.Advance(Millis(1));
+    const std::string id = NewId(clock, random);
+    EXPECT_TRUE(LooksLikeId(id)) << id;
+    EXPECT_EQ(id[14], '7');  // version nibble
+    EXPECT_GT(id, prev);
+    prev = id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_FALSE(LooksLikeId("not-an-id"));
+  EXPECT_FALSE(LooksLikeId("0189ABCD-0000-7000-8000-000000000000"));  // uppercase
+}
+
+TEST(Random, SeededSourceIsDeterministic) {
+  SeededRandomForTest a(3), b(3);
+  EXPECT_EQ(a.Bytes(40), b.Bytes(40));
+  const double u = a.Unit();
+  EXPECT_GE(u, 0.0);
+  EXPECT_LT(u, 1.0);
+  EXPECT_NE(SystemRandom::Instance().Bytes(32), SystemRandom::Instance().Bytes(32));
+}
+
+TEST(Log, WritesOneJsonObjectPerLineWithRequestId) {
+  std::vector<std::string> lines;
+  SetLogSinkForTest([&](std::string_view l) { lines.emplace_back(l); });
+  {
+    ScopedRequestId rid("req-1");
+    Log(LogLevel::kInfo, "hello \"world\"", {{"n", 3}, {"ok", true}, {"s", "a\nb"}});
+  }
+  Log(LogLevel::kDebug, "hidden at info level");
+  SetLogSinkForTest(nullptr);
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string& l = lines[0];
+  EXPECT_EQ(l.back(), '\n');
+  EXPECT_NE(l.find(R"("msg":"hello \"world\"")"), std::string::npos) << l;
+  EXPECT_NE(l.find(R"("request_id":"req-1")"), std::string::npos) << l;
+  EXPECT_NE(l.find(R"("n":3,"ok":true,"s":"a\nb")"), std::string::npos) << l;
+}
+
+TEST(Config, LayersAreDefaultsThenFileThenEnvironment) {
+  Config c;
+  std::map<std::string, std::string> env = {{"ULAK_LISTEN", "0.0.0.0:9000"}, {"ULAK_MODE", "production"}};
+  ASSERT_TRUE(ApplyEnvironment([&](const char* n) -> std::optional<std::string> {
+                auto it = env.find(n);
+                if (it == env.end()) return std::nullopt;
+                return it->second;
+              }, c).ok());
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.mode, Mode::kProduction);
+  EXPECT_EQ(c.database, "sqlite:./data/ulak.db");
+
+  env = {{"ULAK_MODE", "staging"}};
+  Status bad = ApplyEnvironment([&](const char* n) -> std::optional<std::string> {
+    auto it = env.find(n);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  }, c);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("ULAK_MODE"), std::string::npos);
+}
+
+TEST(Config, ParsesHostPort) {
+  auto hp = ParseHostPort("127.0.0.1:8080");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->first, "127.0.0.1");
+  EXPECT_EQ(hp->second, 8080);
+  EXPECT_EQ(ParseHostPort("[::1]:0")->first, "::1");
+  EXPECT_FALSE(ParseHostPort("8080").ok());
+  EXPECT_FALSE(ParseHostPort("host:99999").ok());
+}
+
+}  // namespace
+}  // namespace ulak

@@ -1,0 +1,52 @@
+// Server configuration: defaults, then a YAML file, then ULAK_* environment variables, then
+// command-line flags. Each layer overrides only what it sets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace ulak {
+
+enum class Mode { kDevelopment, kProduction };
+std::string_view ModeName(Mode mode);
+Result<Mode> ParseMode(std::string_view name);
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite:./data/ulak.db";
+  Mode mode = Mode::kDevelopment;
+  int threads = 0;  // HTTP I/O threads; 0 = one per core
+  std::string log_level = "info";
+
+  // HTTP limits.
+  uint64_t max_body_bytes = 1 << 20;
+  uint64_t max_header_bytes = 16 * 1024;
+  uint64_t max_header_count = 100;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 30'000;
+  int64_t idle_timeout_ms = 60'000;
+  int64_t shutdown_grace_ms = 10'000;
+};
+
+// Reads a YAML file (flat keys as in Config, e.g. `listen: 0.0.0.0:8080`,
+// `max_body_bytes: 2097152`). Unknown keys are an error, so a typo does not go unnoticed.
+Status ApplyConfigFile(const std::string& path, Config& config);
+
+// Applies ULAK_LISTEN, ULAK_DATABASE, ULAK_MODE, ULAK_THREADS, ULAK_LOG_LEVEL,
+// ULAK_MAX_BODY_BYTES. `getenv` is injectable for tests.
+using GetEnv = std::function<std::optional<std::string>(const char* name)>;
+Status ApplyEnvironment(const GetEnv& getenv, Config& config);
+std::optional<std::string> ProcessEnv(const char* name);
+
+// Checks values that every layer could have set: listen address shape, mode, log level.
+Status ValidateConfig(const Config& config);
+
+// Splits "HOST:PORT" ("[::1]:8080" for IPv6).
+Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view listen);
+
+}  // namespace ulak

@@ -1,0 +1,56 @@
+// The embedded store: one SQLite file in WAL mode.
+//
+// Connections come from a small pool, one per concurrent caller; each caches its prepared
+// statements. Writers take the write lock up front (BEGIN IMMEDIATE) and wait on
+// busy_timeout rather than failing under contention.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace ulak::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating the file and its directory if needed). Does not migrate.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int max_connections = 8);
+  ~SqliteStore() override;
+
+  Status Migrate() override;
+  Result<int> SchemaVersion() override;
+  Status Ping() override;
+
+  Result<std::optional<std::string>> GetSetting(std::string_view name) override;
+  Result<std::string> PutSettingIfAbsent(std::string_view name, std::string_view value) override;
+
+  Status CreateOrganization(const Organization& org, const ApiKey& first_key) override;
+  Result<Organization> GetOrganization(std::string_view id) override;
+  Result<Page<Organization>> ListOrganizations(const PageRequest& page) override;
+
+  Status CreateApiKey(const ApiKey& key) override;
+  Result<Page<ApiKey>> ListApiKeys(std::string_view organization_id, const PageRequest& page) override;
+  Status DeleteApiKey(std::string_view organization_id, std::string_view key_id) override;
+  Result<ApiKey> FindApiKeyByHash(std::string_view key_hash) override;
+
+ private:
+  class Lease;
+  SqliteStore(std::string path, int max_connections)
+      : path_(std::move(path)), max_connections_(max_connections) {}
+  Result<Lease> Acquire();
+  void Release(std::unique_ptr<Connection> conn);
+
+  const std::string path_;
+  const int max_connections_;
+  std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mu_)
+  int open_count_ = 0;                             // GUARDED_BY(mu_)
+};
+
+}  // namespace ulak::store::sqlite

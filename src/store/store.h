@@ -1,0 +1,53 @@
+// Store: the one interface to durable state. Two implementations (SQLite now, PostgreSQL
+// later) pass the same conformance suite (tests/store/conformance_test.cc).
+//
+// Contract for every method: thread-safe; returns kUnavailable when the database cannot be
+// reached (the caller may retry), kAlreadyExists on a uniqueness conflict, kNotFound when
+// the object named does not exist. A failed call changes nothing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/types.h"
+
+namespace ulak::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies every migration not yet applied. Safe to call on every start.
+  virtual Status Migrate() = 0;
+  // The highest applied migration version, 0 for an empty database.
+  virtual Result<int> SchemaVersion() = 0;
+  // Cheap round trip to the database, for /readyz.
+  virtual Status Ping() = 0;
+
+  // --- settings: small named values owned by the server (e.g. the admin key's hash) ---
+  virtual Result<std::optional<std::string>> GetSetting(std::string_view name) = 0;
+  // Stores value under name unless name is already set; returns the value now stored.
+  virtual Result<std::string> PutSettingIfAbsent(std::string_view name, std::string_view value) = 0;
+
+  // --- organizations and their API keys ---
+  // Creates the organization and its first key atomically.
+  virtual Status CreateOrganization(const Organization& org, const ApiKey& first_key) = 0;
+  virtual Result<Organization> GetOrganization(std::string_view id) = 0;
+  virtual Result<Page<Organization>> ListOrganizations(const PageRequest& page) = 0;
+
+  virtual Status CreateApiKey(const ApiKey& key) = 0;
+  virtual Result<Page<ApiKey>> ListApiKeys(std::string_view organization_id, const PageRequest& page) = 0;
+  // kNotFound unless the key exists and belongs to organization_id.
+  virtual Status DeleteApiKey(std::string_view organization_id, std::string_view key_id) = 0;
+  virtual Result<ApiKey> FindApiKeyByHash(std::string_view key_hash) = 0;
+
+};
+
+// Opens the store a database URL names: "sqlite:PATH" (or a bare path ending in .db).
+// "postgres://" and "postgresql://" give kUnimplemented until the PostgreSQL store lands.
+Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url);
+
+}  // namespace ulak::store
