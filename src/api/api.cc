@@ -2,7 +2,9 @@
 
 #include "api/handler.h"
 #include "api/json_io.h"
+#include "api/events.h"
 #include "api/organizations.h"
+#include "api/webhooks.h"
 
 namespace ulak::api {
 namespace {
@@ -26,6 +28,8 @@ http::Router BuildRouter(ApiContext& ctx) {
   http::Router router;
   AddHealthRoutes(ctx, router);
   AddOrganizationRoutes(ctx, router);
+  AddWebhookRoutes(ctx, router);
+  AddEventRoutes(ctx, router);
   return router;
 }
 

@@ -3,11 +3,18 @@
 
 #include "api/auth.h"
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/random.h"
 #include "http/router.h"
 #include "store/store.h"
 
-namespace ulak::api {
+namespace ulak {
+namespace delivery {
+class DeliveryEngine;
+class Publisher;
+}  // namespace delivery
+
+namespace api {
 
 // What handlers need; outlives the router. Shared by the I/O threads: every member is
 // thread-safe.
@@ -16,8 +23,13 @@ struct ApiContext {
   const Clock& clock;
   Random& random;
   const Authenticator& auth;
+  delivery::Publisher* publisher = nullptr;  // null in tests of the foundation routes only
+  delivery::DeliveryEngine* engine = nullptr;
+  Mode mode = Mode::kDevelopment;
+  std::string cron_secret;  // CRON_SECRET: authorizes POST /api/webhooks/retry; empty: admin key only
 };
 
 http::Router BuildRouter(ApiContext& ctx);
 
-}  // namespace ulak::api
+}  // namespace api
+}  // namespace ulak

@@ -8,8 +8,12 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "common/log.h"
+#include "delivery/engine.h"
+#include "delivery/http_transport.h"
+#include "delivery/publisher.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 namespace ulak::cli {
 namespace {
@@ -74,13 +78,26 @@ int RunServe(const Config& config) {
   Result<api::AdminKeySetup> admin = api::SetUpAdminKey(*store, random, env_admin_key);
   if (!admin.ok()) return Fail("cannot set up the admin key", admin.status());
 
+  const Clock& clock = SystemClock::Instance();
+  store::StoreWriter writer(*store);
+  std::unique_ptr<delivery::HttpTransport> transport = delivery::MakeCurlTransport({});
+  delivery::DeliveryEngine engine(*store, writer, *transport, clock, random);
+  if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
+  delivery::Publisher publisher(*store, writer, engine, clock, random);
+
   api::Authenticator auth(*store, admin->hash);
-  api::ApiContext ctx{*store, SystemClock::Instance(), random, auth};
+  api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
+                      ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or(""))};
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),
       [router](http::Request&& request, http::Reply reply) { router->Dispatch(std::move(request), std::move(reply)); });
-  if (!listening.ok()) return Fail("cannot start the HTTP server", listening.status());
+  if (!listening.ok()) {
+    engine.Stop();
+    transport->Stop();
+    writer.Stop();
+    return Fail("cannot start the HTTP server", listening.status());
+  }
   std::unique_ptr<http::Server> server = std::move(listening).value();
   server->Start();
 
@@ -102,8 +119,11 @@ int RunServe(const Config& config) {
 
   const int sig = WaitForStopSignal(stop_signals);
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  server->Stop();
+  server->Stop();  // in-flight requests finish first
   server.reset();
+  engine.Stop();     // tries in flight stay pending in the store
+  transport->Stop();
+  writer.Stop();     // commits every recorded attempt
   store.reset();  // closes every connection; WAL checkpointed by SQLite on last close
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <charconv>
+#include <cstdio>
 #include <ctime>
 
 namespace ulak {
@@ -36,6 +38,64 @@ std::string FormatRfc3339(TimePoint t) {
   std::snprintf(tail, sizeof tail, ".%03dZ", static_cast<int>(frac));
   out += tail;
   return out;
+}
+
+std::optional<TimePoint> ParseTime(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t secs = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return FromUnixMillis(secs * 1000);
+  }
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (text.size() < 20) return std::nullopt;
+  auto digits = [&](size_t pos, size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + n, out);
+    return ec == std::errc() && end == text.data() + pos + n;
+  };
+  std::tm tm{};
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, year) || text[4] != '-' || !digits(5, 2, mon) || text[7] != '-' || !digits(8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !digits(11, 2, hour) || text[13] != ':' ||
+      !digits(14, 2, min) || text[16] != ':' || !digits(17, 2, sec)) {
+    return std::nullopt;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return std::nullopt;
+  size_t pos = 19;
+  int64_t millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int64_t scale = 100;
+    const size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      millis += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  int64_t offset_s = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+    int oh, om;
+    if (!digits(pos + 1, 2, oh) || !digits(pos + 4, 2, om)) return std::nullopt;
+    offset_s = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  const int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  return FromUnixMillis(secs * 1000 + millis);
 }
 
 }  // namespace ulak

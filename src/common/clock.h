@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace ulak {
 
@@ -47,6 +49,8 @@ class ManualClock final : public Clock {
 
 // RFC 3339 UTC with millisecond precision: "2024-01-02T10:00:00.123Z".
 std::string FormatRfc3339(TimePoint t);
+// Parses RFC 3339 ("2024-01-02T10:00:00Z", "2024-01-02T10:00:00.5+03:00") or unix seconds.
+std::optional<TimePoint> ParseTime(std::string_view text);
 // Unix milliseconds <-> TimePoint, the representation the stores keep.
 int64_t ToUnixMillis(TimePoint t);
 TimePoint FromUnixMillis(int64_t ms);

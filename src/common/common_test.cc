@@ -123,3 +123,18 @@ TEST(Config, ParsesHostPort) {
 
 }  // namespace
 }  // namespace ulak
+
+namespace ulak {
+namespace {
+
+TEST(Clock, ParsesRfc3339AndUnixSeconds) {
+  EXPECT_EQ(ToUnixMillis(*ParseTime("2024-01-02T10:00:00.123Z")), 1'704'189'600'123);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("2024-01-02T13:00:00+03:00")), 1'704'189'600'000);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("1704189600")), 1'704'189'600'000);
+  EXPECT_FALSE(ParseTime("yesterday").has_value());
+  EXPECT_FALSE(ParseTime("2024-13-02T10:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2024-01-02T10:00:00").has_value());
+}
+
+}  // namespace
+}  // namespace ulak

@@ -44,6 +44,38 @@ class Store {
   virtual Status DeleteApiKey(std::string_view organization_id, std::string_view key_id) = 0;
   virtual Result<ApiKey> FindApiKeyByHash(std::string_view key_hash) = 0;
 
+  // --- webhooks ---
+  virtual Status CreateWebhook(const Webhook& webhook) = 0;
+  // kNotFound unless it exists, is not deleted, and belongs to organization_id (empty
+  // organization_id: any organization, for the delivery engine).
+  virtual Result<Webhook> GetWebhook(std::string_view organization_id, std::string_view id) = 0;
+  virtual Result<Page<Webhook>> ListWebhooks(std::string_view organization_id, const PageRequest& page) = 0;
+  // Every active, not deleted webhook of the organization: the candidates for a publish.
+  virtual Result<std::vector<Webhook>> ListActiveWebhooks(std::string_view organization_id) = 0;
+  // Replaces every field but id, organization_id and created_at.
+  virtual Status UpdateWebhook(const Webhook& webhook) = 0;
+  // Marks the webhook deleted (its attempt logs stay) and cancels its pending deliveries.
+  virtual Status DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) = 0;
+
+  // --- events and deliveries ---
+  // Stores every request in one transaction (one fsync: group commit). A request whose
+  // (organization_id, event_id) was stored before yields the earlier event, duplicate=true,
+  // and stores nothing. Results are in request order.
+  virtual Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) = 0;
+  // Records attempts and the new delivery states in one transaction; also sets the
+  // webhooks' last_triggered_at.
+  virtual Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) = 0;
+  // Deliveries still pending or retrying, ordered by id, after `after`; for recovery at start.
+  virtual Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) = 0;
+  // Cancels pending/retrying deliveries of a webhook (e.g. it was disabled); returns how many.
+  virtual Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) = 0;
+  virtual Result<Event> GetEvent(std::string_view organization_id, std::string_view id) = 0;
+
+  // --- attempt logs ---
+  // Newest first.
+  virtual Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) = 0;
+  // Over the same filter, ignoring limit and cursor.
+  virtual Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) = 0;
 };
 
 // Opens the store a database URL names: "sqlite:PATH" (or a bare path ending in .db).

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -36,6 +37,128 @@ template <typename T>
 struct Page {
   std::vector<T> items;
   std::string next_cursor;  // empty when this is the last page
+};
+
+}  // namespace ulak::store
+
+namespace ulak::store {
+
+// A webhook endpoint (seed 001's webhook_configs). List-like fields are kept as JSON text:
+// the store persists them, src/delivery and src/api give them meaning.
+struct Webhook {
+  std::string id;
+  std::string organization_id;
+  std::string name;
+  std::string url;
+  std::string secret_key;            // 64 hex characters
+  std::string events_json;           // ["order.created", "order.*"]
+  std::string custom_headers_json;   // {"X-API-Key": "..."}
+  std::string retry_policy_json;     // {"kind":"fixed","delays_s":[60,300,1800]}
+  bool is_active = true;
+  bool retry_enabled = true;
+  int max_retries = 3;
+  int timeout_seconds = 30;
+  int max_in_flight = 8;
+  std::optional<TimePoint> last_triggered_at;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// What an application published, with the exact body every delivery of it sends.
+struct Event {
+  std::string id;
+  std::string organization_id;
+  std::string event_type;
+  std::string event_id;  // the producer's id or Idempotency-Key; empty when none was given
+  std::string payload;   // the rendered body, signed and sent byte for byte
+  int deliveries = 0;
+  TimePoint created_at;
+};
+
+enum class DeliveryStatus { kPending, kRetrying, kSuccess, kFailed, kCancelled };
+std::string_view DeliveryStatusName(DeliveryStatus s);
+std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s);
+
+// One event to one webhook. Its id is the Standard Webhooks `webhook-id`, stable across tries.
+struct Delivery {
+  std::string id;
+  std::string event_id;  // Event::id
+  std::string webhook_id;
+  std::string organization_id;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  TimePoint next_attempt_at;
+  TimePoint created_at;
+};
+
+// A delivery that still has to be tried, with what sending it needs.
+struct PendingDelivery {
+  Delivery delivery;
+  std::string event_type;
+  std::string event_ref;  // the producer's event_id, else the event's own id
+  std::string payload;
+  TimePoint event_created_at;
+};
+
+// One try of one delivery (seed 001's webhook_logs row).
+struct Attempt {
+  std::string id;
+  std::string delivery_id;
+  std::string organization_id;
+  std::string webhook_id;
+  std::string event_type;
+  std::string event_ref;
+  std::string request_url;
+  std::string request_body;  // read back from the event; not stored per attempt
+  std::string request_signature;
+  std::optional<int> response_status;
+  std::string response_body;
+  int64_t response_time_ms = 0;
+  DeliveryStatus status = DeliveryStatus::kFailed;  // success | retrying | failed
+  int attempt_number = 1;
+  std::string error_message;
+  std::optional<TimePoint> delivered_at;
+  std::optional<TimePoint> next_retry_at;
+  TimePoint created_at;
+};
+
+// A publish: the event and one delivery per matching webhook.
+struct PublishRequest {
+  Event event;
+  std::vector<Delivery> deliveries;
+};
+
+struct PublishResult {
+  Event event;  // the stored event: the earlier one when this was a repeat
+  bool duplicate = false;
+  std::vector<Delivery> deliveries;  // created now; empty for a repeat
+};
+
+// The result of one try: the attempt log row and the delivery's new state.
+struct AttemptOutcome {
+  Attempt attempt;
+  DeliveryStatus delivery_status;
+  int attempts;
+  TimePoint next_attempt_at;
+};
+
+struct AttemptFilter {
+  std::string organization_id;
+  std::optional<DeliveryStatus> status;
+  std::string webhook_id;
+  std::string event_type;
+  std::optional<TimePoint> since;
+  std::string delivery_id;
+  int limit = 50;
+  std::string before;  // attempt id cursor: only attempts older than it
+};
+
+struct AttemptStats {
+  int64_t total = 0;
+  int64_t success = 0;
+  int64_t failed = 0;
+  int64_t retrying = 0;
+  double avg_response_time_ms = 0;
 };
 
 }  // namespace ulak::store

@@ -71,6 +71,8 @@ std::string Statement::ColumnText(int index) const {
 
 int64_t Statement::ColumnInt(int index) const { return sqlite3_column_int64(stmt_, index); }
 
+double Statement::ColumnDouble(int index) const { return sqlite3_column_double(stmt_, index); }
+
 bool Statement::ColumnIsNull(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }

@@ -41,6 +41,7 @@ class Statement {
 
   std::string ColumnText(int index) const;
   int64_t ColumnInt(int index) const;
+  double ColumnDouble(int index) const;
   bool ColumnIsNull(int index) const;
 
   // Clears bindings and resets, ready for reuse. Called when the statement is handed out.

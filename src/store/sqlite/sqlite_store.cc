@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "store/migration.h"
+#include "store/sqlite/page.h"
 
 namespace ulak::store::sqlite {
 namespace {
@@ -25,39 +26,8 @@ Organization ReadOrganization(const Statement& st) {
   return Organization{st.ColumnText(0), st.ColumnText(1), FromUnixMillis(st.ColumnInt(2))};
 }
 
-// Reads up to page.limit rows; one extra row tells whether a next page exists.
-template <typename T, typename ReadFn>
-Result<Page<T>> ReadPage(Statement& st, const PageRequest& page, ReadFn read,
-                         std::string (*id_of)(const T&)) {
-  Page<T> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    if (static_cast<int>(out.items.size()) == page.limit) {
-      out.next_cursor = id_of(out.items.back());
-      break;
-    }
-    out.items.push_back(read(st));
-  }
-  return out;
-}
-
 }  // namespace
 
-class SqliteStore::Lease {
- public:
-  Lease(SqliteStore* store, std::unique_ptr<Connection> conn) : store_(store), conn_(std::move(conn)) {}
-  Lease(Lease&&) = default;
-  ~Lease() {
-    if (conn_) store_->Release(std::move(conn_));
-  }
-  Connection& operator*() { return *conn_; }
-  Connection* operator->() { return conn_.get(); }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<Connection> conn_;
-};
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, int max_connections) {
   std::error_code ec;

@@ -38,8 +38,37 @@ class SqliteStore final : public Store {
   Status DeleteApiKey(std::string_view organization_id, std::string_view key_id) override;
   Result<ApiKey> FindApiKeyByHash(std::string_view key_hash) override;
 
+  // Outgoing webhooks: sqlite_outgoing.cc.
+  Status CreateWebhook(const Webhook& webhook) override;
+  Result<Webhook> GetWebhook(std::string_view organization_id, std::string_view id) override;
+  Result<Page<Webhook>> ListWebhooks(std::string_view organization_id, const PageRequest& page) override;
+  Result<std::vector<Webhook>> ListActiveWebhooks(std::string_view organization_id) override;
+  Status UpdateWebhook(const Webhook& webhook) override;
+  Status DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) override;
+  Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
+  Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
+  Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
+  Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) override;
+  Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
+
  private:
-  class Lease;
+  // A pooled connection, returned to the pool when the lease ends.
+  class Lease {
+   public:
+    Lease(SqliteStore* store, std::unique_ptr<Connection> conn) : store_(store), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (conn_) store_->Release(std::move(conn_));
+    }
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<Connection> conn_;
+  };
   SqliteStore(std::string path, int max_connections)
       : path_(std::move(path)), max_connections_(max_connections) {}
   Result<Lease> Acquire();

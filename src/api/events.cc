@@ -1,0 +1,77 @@
+#include "api/events.h"
+
+#include "api/errors.h"
+#include "api/handler.h"
+#include "api/json_io.h"
+#include "api/webhook_input.h"
+#include "delivery/publisher.h"
+
+namespace ulak::api {
+namespace {
+
+constexpr size_t kMaxEventIdLength = 255;
+
+boost::json::object EventJson(const store::Event& e) {
+  return {{"id", e.id},
+          {"organization_id", e.organization_id},
+          {"event", e.event_type},
+          {"event_id", e.event_id.empty() ? boost::json::value(nullptr) : boost::json::value(e.event_id)},
+          {"created_at", FormatRfc3339(e.created_at)}};
+}
+
+Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& principal, http::Reply reply) {
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  ULAK_ASSIGN_OR_RETURN(std::optional<std::string> org_field, OptionalString(body, "organization_id", 64));
+  ULAK_ASSIGN_OR_RETURN(std::string event_type, RequireString(body, "event", 200));
+  if (!ValidEventType(event_type, false)) {
+    return InvalidArgument("event must be a type such as \"order.created\": dot-separated letters, digits, _, - or :.")
+        .WithField("event");
+  }
+  const boost::json::value* data = body.if_contains("data");
+  if (data == nullptr) return InvalidArgument("data is required.").WithField("data");
+  if (!data->is_object()) return InvalidArgument("data must be a JSON object.").WithField("data");
+  const boost::json::value* metadata = body.if_contains("metadata");
+  if (metadata != nullptr && !metadata->is_null() && !metadata->is_object()) {
+    return InvalidArgument("metadata must be a JSON object.").WithField("metadata");
+  }
+  ULAK_ASSIGN_OR_RETURN(std::optional<std::string> event_id, OptionalString(body, "event_id", kMaxEventIdLength));
+  if (!event_id) {
+    if (auto key = request.GetHeader("Idempotency-Key"); key && !key->empty()) {
+      if (key->size() > kMaxEventIdLength) {
+        return InvalidArgument("The Idempotency-Key header must be at most 255 characters.").WithField("Idempotency-Key");
+      }
+      event_id = std::string(*key);
+    }
+  }
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, org_field, "organization_id", ctx.store));
+  if (ctx.publisher == nullptr) return Unavailable("The delivery engine is not running.");
+
+  delivery::PublishInput input;
+  input.organization_id = std::move(org_id);
+  input.event_type = std::move(event_type);
+  input.event_id = event_id.value_or("");
+  input.data = *data;
+  input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
+  ctx.publisher->Publish(std::move(input), [reply](Result<store::PublishResult>&& result) {
+    if (!result.ok()) {
+      reply(ErrorFromStatus(result.status()));
+      return;
+    }
+    http::Response r = JsonResponse(202, boost::json::object{{"event", EventJson(result->event)},
+                                                             {"deliveries", result->event.deliveries}});
+    if (result->duplicate) r.SetHeader("Idempotent-Replayed", "true");
+    reply(std::move(r));
+  });
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddEventRoutes(ApiContext& ctx, http::Router& router) {
+  router.Add(http::Method::kPost, "/api/events",
+             WithAuthAsync(ctx, [&ctx](http::Request&& req, const auto&, const auto& who, http::Reply reply) {
+               return PublishEvent(ctx, std::move(req), who, std::move(reply));
+             }));
+}
+
+}  // namespace ulak::api

@@ -1,0 +1,202 @@
+#include "api/webhook_input.h"
+
+#include <strings.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include "api/json_io.h"
+#include "delivery/retry_policy.h"
+#include "delivery/webhook_config.h"
+
+namespace ulak::api {
+namespace {
+
+constexpr size_t kMaxUrlLength = 2048;
+constexpr size_t kMaxEvents = 100;
+constexpr size_t kMaxHeaders = 30;
+
+Status Invalid(std::string_view field, std::string message) {
+  return InvalidArgument(std::move(message)).WithField(std::string(field));
+}
+
+bool IsTokenChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+bool ValidEventType(std::string_view t, bool allow_wildcard) {
+  if (allow_wildcard && t == "*") return true;
+  if (allow_wildcard && t.size() > 2 && t.substr(t.size() - 2) == ".*") t.remove_suffix(2);
+  if (t.empty() || t.size() > 200) return false;
+  bool segment_empty = true;
+  for (char c : t) {
+    if (c == '.') {
+      if (segment_empty) return false;
+      segment_empty = true;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == ':') {
+      segment_empty = false;
+    } else {
+      return false;
+    }
+  }
+  return !segment_empty;
+}
+
+namespace {
+
+Status CheckUrl(const std::string& url, Mode mode) {
+  if (url.size() > kMaxUrlLength) return Invalid("url", "url must be at most 2048 characters long.");
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return Invalid("url", "url must be a valid absolute http(s) URL.");
+  const std::string scheme(parsed->scheme());
+  if (scheme != "http" && scheme != "https") return Invalid("url", "url must use http or https.");
+  if (parsed->host().empty()) return Invalid("url", "url must name a host.");
+  if (mode == Mode::kProduction && scheme != "https") {
+    return Invalid("url", "url must use https in production mode.");
+  }
+  if (parsed->has_userinfo()) return Invalid("url", "url must not carry credentials; use custom_headers.");
+  return Status::Ok();
+}
+
+Result<std::string> ParseEvents(const boost::json::value& v) {
+  if (!v.is_array()) return Invalid("events", "events must be an array of event types.");
+  const boost::json::array& a = v.as_array();
+  if (a.empty()) return Invalid("events", "events must not be empty.");
+  if (a.size() > kMaxEvents) return Invalid("events", "events may list at most 100 types.");
+  for (const auto& e : a) {
+    if (!e.is_string() || !ValidEventType(std::string_view(e.as_string()), true)) {
+      return Invalid("events",
+                     "events must hold event types such as \"order.created\", wildcards such as \"order.*\", or \"*\".");
+    }
+  }
+  return boost::json::serialize(a);
+}
+
+Result<std::string> ParseCustomHeaders(const boost::json::value& v) {
+  if (!v.is_object()) return Invalid("custom_headers", "custom_headers must be an object of header names to values.");
+  const boost::json::object& o = v.as_object();
+  if (o.size() > kMaxHeaders) return Invalid("custom_headers", "custom_headers may hold at most 30 headers.");
+  static constexpr const char* kReserved[] = {
+      "x-webhook-signature", "webhook-id", "webhook-timestamp", "webhook-signature", "content-type",
+      "content-length", "transfer-encoding", "host", "connection", "user-agent", "expect"};
+  for (const auto& [name, value] : o) {
+    const std::string_view n(name.data(), name.size());
+    if (n.empty() || n.size() > 256 || !std::all_of(n.begin(), n.end(), IsTokenChar)) {
+      return Invalid("custom_headers", "custom_headers: '" + std::string(n) + "' is not a valid header name.");
+    }
+    for (const char* reserved : kReserved) {
+      if (n.size() == strlen(reserved) && strncasecmp(n.data(), reserved, n.size()) == 0) {
+        return Invalid("custom_headers", "custom_headers cannot set " + std::string(n) +
+                                             ": ulak sets the signature and content headers itself.");
+      }
+    }
+    if (!value.is_string()) return Invalid("custom_headers", "custom_headers: the value of " + std::string(n) + " must be a string.");
+    const std::string_view val(value.as_string().data(), value.as_string().size());
+    if (val.size() > 8192 || val.find_first_of("\r\n", 0) != std::string_view::npos ||
+        val.find('\0') != std::string_view::npos) {
+      return Invalid("custom_headers", "custom_headers: the value of " + std::string(n) +
+                                           " must not contain CR, LF or NUL and must be at most 8192 bytes.");
+    }
+  }
+  return boost::json::serialize(o);
+}
+
+Result<double> Number(const boost::json::object& o, std::string_view key, double def, double min, double max) {
+  const boost::json::value* v = o.if_contains(key);
+  if (v == nullptr) return def;
+  const std::string field = "retry_policy." + std::string(key);
+  if (!v->is_number()) return Invalid(field, field + " must be a number.");
+  boost::system::error_code ec;
+  const double d = v->to_number<double>(ec);
+  if (ec || d < min || d > max) {
+    return Invalid(field, field + " must be between " + boost::json::serialize(boost::json::value(min)) + " and " +
+                              boost::json::serialize(boost::json::value(max)) + ".");
+  }
+  return d;
+}
+
+Result<std::string> ParseRetryPolicy(const boost::json::value& v) {
+  if (!v.is_object()) return Invalid("retry_policy", "retry_policy must be an object with a kind.");
+  const boost::json::object& o = v.as_object();
+  const boost::json::value* kind = o.if_contains("kind");
+  if (kind == nullptr || !kind->is_string()) {
+    return Invalid("retry_policy.kind", "retry_policy.kind must be \"fixed\", \"exponential\" or \"custom\".");
+  }
+  delivery::RetryPolicy p;
+  const std::string_view k(kind->as_string().data(), kind->as_string().size());
+  if (k == "fixed" || k == "custom") {
+    const boost::json::value* delays = o.if_contains("delays_s");
+    if (delays == nullptr && k == "custom") return Invalid("retry_policy.delays_s", "retry_policy.delays_s is required.");
+    if (delays != nullptr) {
+      if (!delays->is_array() || delays->as_array().empty() || delays->as_array().size() > 20) {
+        return Invalid("retry_policy.delays_s", "retry_policy.delays_s must be a list of 1 to 20 delays in seconds.");
+      }
+      p.delays_s.clear();
+      for (const auto& d : delays->as_array()) {
+        if (!d.is_int64() || d.as_int64() < 0 || d.as_int64() > 7 * 86400) {
+          return Invalid("retry_policy.delays_s", "retry_policy.delays_s must hold whole seconds from 0 to 604800.");
+        }
+        p.delays_s.push_back(d.as_int64());
+      }
+    }
+  } else if (k == "exponential") {
+    p.kind = delivery::RetryPolicy::Kind::kExponential;
+    ULAK_ASSIGN_OR_RETURN(p.initial_s, Number(o, "initial_s", 1, 0.001, 86400));
+    ULAK_ASSIGN_OR_RETURN(p.multiplier, Number(o, "multiplier", 2, 1, 10));
+    ULAK_ASSIGN_OR_RETURN(p.max_delay_s, Number(o, "max_delay_s", 60, 0.001, 7 * 86400));
+    ULAK_ASSIGN_OR_RETURN(double attempts, Number(o, "max_attempts", 5, 1, 20));
+    if (attempts != static_cast<int>(attempts)) {
+      return Invalid("retry_policy.max_attempts", "retry_policy.max_attempts must be a whole number.");
+    }
+    p.max_attempts = static_cast<int>(attempts);
+  } else {
+    return Invalid("retry_policy.kind", "retry_policy.kind must be \"fixed\", \"exponential\" or \"custom\".");
+  }
+  return delivery::RetryPolicyToJson(p);
+}
+
+}  // namespace
+
+std::string DefaultRetryPolicyJson() { return delivery::RetryPolicyToJson(delivery::RetryPolicy{}); }
+
+Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creating, store::Webhook& w) {
+  // Everything is validated into locals first, and applied only when all of it holds.
+  store::Webhook next = w;
+  if (creating || body.contains("name")) {
+    ULAK_ASSIGN_OR_RETURN(next.name, RequireString(body, "name", 200));
+    if (next.name.find_first_not_of(" \t\r\n") == std::string::npos) return Invalid("name", "name must not be blank.");
+  }
+  if (creating || body.contains("url")) {
+    ULAK_ASSIGN_OR_RETURN(next.url, RequireString(body, "url", kMaxUrlLength));
+    ULAK_RETURN_IF_ERROR(CheckUrl(next.url, mode));
+  }
+  if (const boost::json::value* v = body.if_contains("events"); v != nullptr || creating) {
+    if (v == nullptr) return Invalid("events", "events is required.");
+    ULAK_ASSIGN_OR_RETURN(next.events_json, ParseEvents(*v));
+  }
+  if (const boost::json::value* v = body.if_contains("custom_headers"); v != nullptr && !v->is_null()) {
+    ULAK_ASSIGN_OR_RETURN(next.custom_headers_json, ParseCustomHeaders(*v));
+  }
+  if (const boost::json::value* v = body.if_contains("retry_policy"); v != nullptr && !v->is_null()) {
+    ULAK_ASSIGN_OR_RETURN(next.retry_policy_json, ParseRetryPolicy(*v));
+  }
+  ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> timeout, OptionalInt(body, "timeout_seconds", 1, 60));
+  if (timeout) next.timeout_seconds = static_cast<int>(*timeout);
+  ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> retries, OptionalInt(body, "max_retries", 0, 10));
+  if (retries) next.max_retries = static_cast<int>(*retries);
+  ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> in_flight, OptionalInt(body, "max_in_flight", 1, 256));
+  if (in_flight) next.max_in_flight = static_cast<int>(*in_flight);
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> retry_enabled, OptionalBool(body, "retry_enabled"));
+  if (retry_enabled) next.retry_enabled = *retry_enabled;
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> active, OptionalBool(body, "is_active"));
+  if (active) next.is_active = *active;
+  w = std::move(next);
+  return Status::Ok();
+}
+
+}  // namespace ulak::api

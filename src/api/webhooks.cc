@@ -1,0 +1,292 @@
+#include "api/webhooks.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include "api/errors.h"
+#include "api/handler.h"
+#include "api/json_io.h"
+#include "api/pagination.h"
+#include "api/webhook_input.h"
+#include "common/ids.h"
+#include "crypto/hash.h"
+#include "delivery/engine.h"
+#include "delivery/publisher.h"
+#include "delivery/signer.h"
+
+namespace ulak::api {
+namespace {
+
+constexpr char kCreatedMessage[] =
+    "Webhook created successfully. Save the secret_key securely, it will not be shown again.";
+
+boost::json::value ParseOr(const std::string& json, boost::json::value fallback) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  return ec ? fallback : v;
+}
+
+boost::json::value OptionalTimeJson(const std::optional<TimePoint>& t) {
+  return t ? boost::json::value(FormatRfc3339(*t)) : boost::json::value(nullptr);
+}
+
+boost::json::object WebhookJson(const store::Webhook& w) {
+  return {{"id", w.id},
+          {"organization_id", w.organization_id},
+          {"name", w.name},
+          {"url", w.url},
+          {"events", ParseOr(w.events_json, boost::json::array())},
+          {"custom_headers", ParseOr(w.custom_headers_json, boost::json::object())},
+          {"is_active", w.is_active},
+          {"retry_enabled", w.retry_enabled},
+          {"max_retries", w.max_retries},
+          {"timeout_seconds", w.timeout_seconds},
+          {"retry_policy", ParseOr(w.retry_policy_json, boost::json::object())},
+          {"max_in_flight", w.max_in_flight},
+          {"last_triggered_at", OptionalTimeJson(w.last_triggered_at)},
+          {"created_at", FormatRfc3339(w.created_at)},
+          {"updated_at", FormatRfc3339(w.updated_at)}};
+}
+
+// The only place a secret leaves the server: the create and regenerate answers.
+void AddSecret(boost::json::object& out, boost::json::object& webhook, const std::string& secret_key) {
+  const std::string whsec = delivery::StandardWebhooksSecret(secret_key);
+  webhook["secret_key"] = secret_key;
+  webhook["standard_webhooks_secret"] = whsec;
+  out["standard_webhooks_secret"] = whsec;
+}
+
+// An organization key sees its own webhooks; the admin key sees any.
+std::string ScopeOf(const Principal& principal) { return principal.is_admin ? "" : principal.organization_id; }
+
+Result<delivery::ConfigPtr> LoadConfig(ApiContext& ctx, const Principal& principal, std::string_view id) {
+  ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), id));
+  return delivery::ParseWebhookConfig(std::move(w));
+}
+
+Result<http::Response> CreateWebhook(ApiContext& ctx, const http::Request& request, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  ULAK_ASSIGN_OR_RETURN(std::optional<std::string> org_field, OptionalString(body, "organization_id", 64));
+  ULAK_ASSIGN_OR_RETURN(std::string org_id,
+                        ResolveOrganization(principal, org_field, "organization_id", ctx.store));
+  store::Webhook w;
+  w.id = NewId(ctx.clock, ctx.random);
+  w.organization_id = org_id;
+  w.events_json = "[]";
+  w.custom_headers_json = "{}";
+  w.retry_policy_json = DefaultRetryPolicyJson();
+  ULAK_RETURN_IF_ERROR(ApplyWebhookFields(body, ctx.mode, true, w));
+  w.secret_key = delivery::NewSecretKey(ctx.random);
+  w.created_at = w.updated_at = ctx.clock.Now();
+  ULAK_RETURN_IF_ERROR(ctx.store.CreateWebhook(w));
+  boost::json::object webhook = WebhookJson(w);
+  boost::json::object out;
+  AddSecret(out, webhook, w.secret_key);
+  out["webhook"] = std::move(webhook);
+  out["message"] = kCreatedMessage;
+  return JsonResponse(201, out);
+}
+
+Result<http::Response> ListWebhooks(ApiContext& ctx, const http::Request& request, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, request.GetQuery("organization_id"),
+                                                                "organization_id", ctx.store));
+  ULAK_ASSIGN_OR_RETURN(store::PageRequest page, ParsePageRequest(request));
+  ULAK_ASSIGN_OR_RETURN(store::Page<store::Webhook> result, ctx.store.ListWebhooks(org_id, page));
+  boost::json::array items;
+  for (const auto& w : result.items) items.push_back(WebhookJson(w));
+  boost::json::object out{{"webhooks", std::move(items)}};
+  AddPageInfo(out, result.next_cursor);
+  return JsonResponse(200, out);
+}
+
+Result<http::Response> GetWebhook(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
+  return JsonResponse(200, boost::json::object{{"webhook", WebhookJson(w)}});
+}
+
+Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& request, const http::PathParams& params,
+                                    const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
+  if (const boost::json::value* org = body.if_contains("organization_id");
+      org != nullptr && !(org->is_string() && org->as_string() == w.organization_id)) {
+    return InvalidArgument("organization_id cannot be changed.").WithField("organization_id");
+  }
+  ULAK_RETURN_IF_ERROR(ApplyWebhookFields(body, ctx.mode, false, w));
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> regenerate, OptionalBool(body, "regenerate_secret"));
+  if (regenerate.value_or(false)) w.secret_key = delivery::NewSecretKey(ctx.random);
+  w.updated_at = ctx.clock.Now();
+  ULAK_RETURN_IF_ERROR(ctx.store.UpdateWebhook(w));
+  if (!w.is_active) (void)ctx.store.CancelPendingDeliveries(w.id);
+  if (ctx.engine != nullptr) {
+    ULAK_ASSIGN_OR_RETURN(delivery::ConfigPtr config, delivery::ParseWebhookConfig(w));
+    ctx.engine->UpdateWebhook(std::move(config));
+  }
+  boost::json::object webhook = WebhookJson(w);
+  boost::json::object out;
+  if (regenerate.value_or(false)) {
+    AddSecret(out, webhook, w.secret_key);
+    out["message"] = "Secret regenerated. Save the secret_key securely, it will not be shown again.";
+  }
+  out["webhook"] = std::move(webhook);
+  return JsonResponse(200, out);
+}
+
+Result<http::Response> DeleteWebhook(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
+  ULAK_RETURN_IF_ERROR(ctx.store.DeleteWebhook(w.organization_id, w.id, ctx.clock.Now()));
+  if (ctx.engine != nullptr) ctx.engine->RemoveWebhook(w.id);
+  http::Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Status TestWebhook(ApiContext& ctx, http::Request&& request, const Principal& principal, http::Reply reply) {
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  ULAK_ASSIGN_OR_RETURN(std::string id, RequireString(body, "webhook_config_id", 64));
+  ULAK_ASSIGN_OR_RETURN(delivery::ConfigPtr config, LoadConfig(ctx, principal, id));
+  if (ctx.publisher == nullptr) return Unavailable("The delivery engine is not running.");
+  ctx.publisher->SendTest(std::move(config), [reply](Result<store::Attempt>&& attempt) {
+    if (!attempt.ok()) {
+      reply(ErrorFromStatus(attempt.status()));
+      return;
+    }
+    const store::Attempt& a = *attempt;
+    const bool success = a.status == store::DeliveryStatus::kSuccess;
+    boost::json::object out{
+        {"success", success},
+        {"statusCode", a.response_status ? boost::json::value(*a.response_status) : boost::json::value(nullptr)},
+        {"responseBody", a.response_body},
+        {"responseTimeMs", a.response_time_ms},
+        {"message", success ? std::string("Webhook test successful") : "Webhook test failed: " + a.error_message},
+        {"attempt_id", a.id},
+        {"delivery_id", a.delivery_id}};
+    reply(JsonResponse(200, out));
+  });
+  return Status::Ok();
+}
+
+boost::json::object AttemptJson(const store::Attempt& a) {
+  return {{"id", a.id},
+          {"webhook_config_id", a.webhook_id},
+          {"delivery_id", a.delivery_id},
+          {"organization_id", a.organization_id},
+          {"event_type", a.event_type},
+          {"event_id", a.event_ref},
+          {"request_url", a.request_url},
+          {"request_body", ParseOr(a.request_body, boost::json::value(a.request_body))},
+          {"request_signature", a.request_signature},
+          {"response_status", a.response_status ? boost::json::value(*a.response_status) : boost::json::value(nullptr)},
+          {"response_body", a.response_body},
+          {"response_time_ms", a.response_time_ms},
+          {"status", store::DeliveryStatusName(a.status)},
+          {"attempt_number", a.attempt_number},
+          {"error_message", a.error_message.empty() ? boost::json::value(nullptr) : boost::json::value(a.error_message)},
+          {"delivered_at", OptionalTimeJson(a.delivered_at)},
+          {"next_retry_at", OptionalTimeJson(a.next_retry_at)},
+          {"created_at", FormatRfc3339(a.created_at)}};
+}
+
+Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, const Principal& principal) {
+  store::AttemptFilter f;
+  ULAK_ASSIGN_OR_RETURN(f.organization_id, ResolveOrganization(principal, request.GetQuery("organization_id"),
+                                                               "organization_id", ctx.store));
+  if (auto s = request.GetQuery("status"); s && !s->empty()) {
+    f.status = store::ParseDeliveryStatus(*s);
+    if (!f.status || *f.status == store::DeliveryStatus::kPending || *f.status == store::DeliveryStatus::kCancelled) {
+      return InvalidArgument("status must be success, failed or retrying.").WithField("status");
+    }
+  }
+  if (auto w = request.GetQuery("webhook_config_id")) f.webhook_id = std::string(*w);
+  if (auto e = request.GetQuery("event_type")) f.event_type = std::string(*e);
+  if (auto d = request.GetQuery("delivery_id")) f.delivery_id = std::string(*d);
+  if (auto since = request.GetQuery("since"); since && !since->empty()) {
+    f.since = ParseTime(*since);
+    if (!f.since) return InvalidArgument("since must be an RFC 3339 time or unix seconds.").WithField("since");
+  }
+  if (auto limit = request.GetQuery("limit")) {
+    char* end = nullptr;
+    const std::string text(*limit);
+    const long n = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || n < 1 || n > 1000) {
+      return InvalidArgument("limit must be an integer between 1 and 1000.").WithField("limit");
+    }
+    f.limit = static_cast<int>(n);
+  }
+  if (auto cursor = request.GetQuery("cursor"); cursor && !cursor->empty()) {
+    if (!LooksLikeId(*cursor)) return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
+    f.before = std::string(*cursor);
+  }
+  // One more than asked tells whether another page exists.
+  store::AttemptFilter probe = f;
+  probe.limit = f.limit + 1;
+  ULAK_ASSIGN_OR_RETURN(std::vector<store::Attempt> attempts, ctx.store.ListAttempts(probe));
+  std::string next_cursor;
+  if (static_cast<int>(attempts.size()) > f.limit) {
+    attempts.resize(f.limit);
+    next_cursor = attempts.back().id;
+  }
+  ULAK_ASSIGN_OR_RETURN(store::AttemptStats stats, ctx.store.GetAttemptStats(f));
+  boost::json::array logs;
+  for (const auto& a : attempts) logs.push_back(AttemptJson(a));
+  boost::json::object out{{"logs", std::move(logs)},
+                          {"stats",
+                           {{"total", stats.total},
+                            {"success", stats.success},
+                            {"failed", stats.failed},
+                            {"retrying", stats.retrying},
+                            {"avgResponseTime", static_cast<int64_t>(stats.avg_response_time_ms + 0.5)}}}};
+  AddPageInfo(out, next_cursor);
+  return JsonResponse(200, out);
+}
+
+// The seed's cron endpoint: authorized by CRON_SECRET (or the admin key), not an API key.
+http::RouteHandler RetryNow(ApiContext& ctx) {
+  return [&ctx](http::Request&& request, const http::PathParams&, http::Reply reply) {
+    bool allowed = false;
+    if (auto header = request.GetHeader("Authorization"); header && header->size() > 7 &&
+                                                          strncasecmp(header->data(), "bearer ", 7) == 0) {
+      const std::string_view token = header->substr(7);
+      allowed = !ctx.cron_secret.empty() && crypto::ConstantTimeEquals(crypto::Sha256(token),
+                                                                      crypto::Sha256(ctx.cron_secret));
+    }
+    if (!allowed) {
+      Result<Principal> principal = ctx.auth.Authenticate(request);
+      allowed = principal.ok() && principal->is_admin;
+    }
+    if (!allowed) {
+      reply(ErrorFromStatus(Unauthenticated("Send 'Authorization: Bearer <CRON_SECRET>' to run due retries.")));
+      return;
+    }
+    const int processed = ctx.engine != nullptr ? ctx.engine->RunDueRetriesNow() : 0;
+    reply(JsonResponse(200, boost::json::object{{"success", true}, {"processed", processed},
+                                                {"message", "Started " + std::to_string(processed) + " retries."}}));
+  };
+}
+
+}  // namespace
+
+void AddWebhookRoutes(ApiContext& ctx, http::Router& router) {
+  using http::Method;
+  // Literal paths before /api/webhooks/{id}: the first match wins.
+  router.Add(Method::kPost, "/api/webhooks/test",
+             WithAuthAsync(ctx, [&ctx](http::Request&& req, const auto&, const auto& who, http::Reply reply) {
+               return TestWebhook(ctx, std::move(req), who, std::move(reply));
+             }));
+  router.Add(Method::kGet, "/api/webhooks/logs",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return ListLogs(ctx, req, who); }));
+  router.Add(Method::kPost, "/api/webhooks/retry", RetryNow(ctx));
+  router.Add(Method::kPost, "/api/webhooks",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return CreateWebhook(ctx, req, who); }));
+  router.Add(Method::kGet, "/api/webhooks",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return ListWebhooks(ctx, req, who); }));
+  router.Add(Method::kGet, "/api/webhooks/{id}",
+             WithAuth(ctx, [&ctx](const auto&, const auto& p, const auto& who) { return GetWebhook(ctx, p, who); }));
+  router.Add(Method::kPatch, "/api/webhooks/{id}",
+             WithAuth(ctx, [&ctx](const auto& req, const auto& p, const auto& who) { return PatchWebhook(ctx, req, p, who); }));
+  router.Add(Method::kDelete, "/api/webhooks/{id}",
+             WithAuth(ctx, [&ctx](const auto&, const auto& p, const auto& who) { return DeleteWebhook(ctx, p, who); }));
+}
+
+}  // namespace ulak::api

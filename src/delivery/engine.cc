@@ -1,0 +1,292 @@
+#include "delivery/engine.h"
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "delivery/request.h"
+
+namespace ulak::delivery {
+namespace {
+
+constexpr int kRecoveryPageSize = 1000;
+
+bool IsSuccess(const TransportResult& r) { return r.error == TransportError::kNone && r.status >= 200 && r.status < 300; }
+
+std::string ErrorMessageFor(const TransportResult& r) {
+  if (r.error != TransportError::kNone) return r.error_message;
+  if (r.status >= 200 && r.status < 300) return "";
+  return "HTTP " + std::to_string(r.status) + " is not a 2xx answer";
+}
+
+}  // namespace
+
+DeliveryEngine::DeliveryEngine(store::Store& store, store::StoreWriter& writer, HttpTransport& transport,
+                               const Clock& clock, Random& random, EngineOptions options)
+    : store_(store), writer_(writer), transport_(transport), clock_(clock), random_(random), options_(options) {}
+
+DeliveryEngine::~DeliveryEngine() { Stop(); }
+
+Status DeliveryEngine::Start() {
+  std::unordered_map<std::string, ConfigPtr> configs;
+  std::string after;
+  size_t recovered = 0;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(std::vector<store::PendingDelivery> page,
+                          store_.ListPendingDeliveries(after, kRecoveryPageSize));
+    if (page.empty()) break;
+    after = page.back().delivery.id;
+    std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
+    for (store::PendingDelivery& p : page) {
+      auto it = configs.find(p.delivery.webhook_id);
+      if (it == configs.end()) {
+        ConfigPtr config;
+        Result<store::Webhook> record = store_.GetWebhook("", p.delivery.webhook_id);
+        if (record.ok()) {
+          Result<ConfigPtr> parsed = ParseWebhookConfig(std::move(record).value());
+          if (parsed.ok()) config = *parsed;
+        } else if (record.status().code() != ErrorCode::kNotFound) {
+          return record.status();
+        }
+        it = configs.emplace(p.delivery.webhook_id, config).first;
+      }
+      if (it->second == nullptr || !it->second->record.is_active) continue;  // deleted or disabled
+      work.emplace_back(it->second, std::move(p));
+    }
+    recovered += work.size();
+    Enqueue(std::move(work));
+    if (static_cast<int>(page.size()) < kRecoveryPageSize) break;
+  }
+  Log(LogLevel::kInfo, "delivery engine started", {{"recovered_deliveries", static_cast<uint64_t>(recovered)}});
+  dispatcher_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void DeliveryEngine::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    wake_.notify_all();
+  }
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+void DeliveryEngine::Enqueue(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work) {
+  if (work.empty()) return;
+  std::lock_guard lock(mu_);
+  const TimePoint now = clock_.Now();
+  for (auto& [config, pending] : work) {
+    WebhookQueue& q = queues_[config->record.id];
+    q.config = config;  // the newest configuration wins
+    auto item = std::make_shared<Item>(Item{config, std::move(pending)});
+    ++held_;
+    if (item->work.delivery.next_attempt_at <= now) {
+      MakeReadyLocked(std::move(item));
+    } else {
+      const TimePoint due = item->work.delivery.next_attempt_at;
+      ScheduleLocked(std::move(item), due);
+    }
+  }
+  wake_.notify_one();
+}
+
+void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
+  if (!config->record.is_active) {
+    RemoveWebhook(config->record.id);
+    return;
+  }
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(config->record.id);
+  if (it != queues_.end()) {
+    it->second.config = config;
+    for (auto& item : it->second.ready) item->config = config;
+    RingLocked(config->record.id, it->second);  // a raised max_in_flight may free capacity
+    wake_.notify_one();
+  }
+}
+
+void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(webhook_id);
+  if (it == queues_.end()) return;
+  held_ -= it->second.ready.size();
+  queues_.erase(it);  // waiting retries are dropped when their timer pops
+}
+
+int DeliveryEngine::RunDueRetriesNow() {
+  std::lock_guard lock(mu_);
+  int count = 0;
+  while (!timers_.empty()) {
+    std::shared_ptr<Item> item = timers_.top().item;
+    timers_.pop();
+    if (queues_.count(item->config->record.id) == 0) {
+      --held_;
+      continue;
+    }
+    MakeReadyLocked(std::move(item));
+    ++count;
+  }
+  wake_.notify_one();
+  return count;
+}
+
+size_t DeliveryEngine::PendingCountForTest() {
+  std::lock_guard lock(mu_);
+  return held_;
+}
+
+void DeliveryEngine::MakeReadyLocked(std::shared_ptr<Item> item) {
+  const std::string id = item->config->record.id;
+  auto it = queues_.find(id);
+  if (it == queues_.end()) {  // the webhook was removed meanwhile
+    --held_;
+    return;
+  }
+  it->second.ready.push_back(std::move(item));
+  RingLocked(id, it->second);
+}
+
+void DeliveryEngine::ScheduleLocked(std::shared_ptr<Item> item, TimePoint due) {
+  timers_.push(Timed{due, timer_seq_++, std::move(item)});
+}
+
+void DeliveryEngine::RingLocked(const std::string& webhook_id, WebhookQueue& q) {
+  if (q.in_ring || q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) return;
+  q.in_ring = true;
+  ring_.push_back(webhook_id);
+}
+
+void DeliveryEngine::Run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const TimePoint now = clock_.Now();
+    while (!timers_.empty() && timers_.top().due <= now) {
+      std::shared_ptr<Item> item = timers_.top().item;
+      timers_.pop();
+      MakeReadyLocked(std::move(item));
+    }
+    // Round-robin: one delivery per webhook per turn, so no webhook starves another.
+    std::vector<std::shared_ptr<Item>> launch;
+    while (!ring_.empty()) {
+      const std::string id = std::move(ring_.front());
+      ring_.pop_front();
+      auto it = queues_.find(id);
+      if (it == queues_.end()) continue;
+      WebhookQueue& q = it->second;
+      q.in_ring = false;
+      if (q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) continue;
+      std::shared_ptr<Item> item = std::move(q.ready.front());
+      q.ready.pop_front();
+      item->config = q.config;
+      ++q.in_flight;
+      launch.push_back(std::move(item));
+      RingLocked(id, q);
+    }
+    if (!launch.empty()) {
+      lock.unlock();
+      for (auto& item : launch) {
+        Launch(item, true, [this, item](store::Attempt&& attempt, bool retry_later) {
+          OnQueuedResult(item, std::move(attempt), retry_later);
+        });
+      }
+      lock.lock();
+      continue;
+    }
+    auto wait = options_.tick;
+    if (!timers_.empty()) {
+      const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(timers_.top().due - now);
+      wait = std::max(std::chrono::milliseconds(1), std::min(wait, until_due));
+    }
+    wake_.wait_for(lock, wait);
+  }
+}
+
+void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
+                            std::function<void(store::Attempt&&, bool retry_later)> done) {
+  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->work, clock_.NowUnixSeconds());
+  transport_.Send(std::move(signed_request.request),
+                  [this, item, allow_retry, signature = std::move(signed_request.signature),
+                   done = std::move(done)](TransportResult&& result) {
+                    if (allow_retry) {
+                      std::lock_guard lock(mu_);
+                      if (stopping_) return;  // abandoned: still pending in the store, tried after restart
+                    }
+                    store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry);
+                    const bool retry_later = outcome.delivery_status == store::DeliveryStatus::kRetrying;
+                    store::Attempt attempt = outcome.attempt;
+                    writer_.Record(std::move(outcome));
+                    done(std::move(attempt), retry_later);
+                  });
+}
+
+store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportResult& result,
+                                            const std::string& signature, bool allow_retry) {
+  const WebhookConfig& config = *item.config;
+  const store::PendingDelivery& work = item.work;
+  const TimePoint now = clock_.Now();
+  const int attempt_number = work.delivery.attempts + 1;
+
+  store::AttemptOutcome out;
+  store::Attempt& a = out.attempt;
+  a.id = NewId(clock_, random_);
+  a.delivery_id = work.delivery.id;
+  a.organization_id = work.delivery.organization_id;
+  a.webhook_id = config.record.id;
+  a.event_type = work.event_type;
+  a.event_ref = work.event_ref;
+  a.request_url = config.record.url;
+  a.request_body = work.payload;
+  a.request_signature = signature;
+  if (result.status != 0) a.response_status = result.status;
+  a.response_body = result.body;
+  a.response_time_ms = result.response_time_ms;
+  a.attempt_number = attempt_number;
+  a.error_message = ErrorMessageFor(result);
+  a.created_at = now;
+  out.attempts = attempt_number;
+  out.next_attempt_at = now;
+
+  if (IsSuccess(result)) {
+    a.status = out.delivery_status = store::DeliveryStatus::kSuccess;
+    a.delivered_at = now;
+    return out;
+  }
+  std::optional<std::chrono::milliseconds> delay;
+  if (allow_retry) {
+    delay = DelayBeforeRetry(config.retry_policy, config.record.retry_enabled, config.record.max_retries,
+                             attempt_number, random_);
+  }
+  if (delay) {
+    a.status = out.delivery_status = store::DeliveryStatus::kRetrying;
+    a.next_retry_at = out.next_attempt_at = now + *delay;
+  } else {
+    a.status = out.delivery_status = store::DeliveryStatus::kFailed;
+  }
+  return out;
+}
+
+void DeliveryEngine::OnQueuedResult(const std::shared_ptr<Item>& item, store::Attempt&& attempt, bool retry_later) {
+  std::lock_guard lock(mu_);
+  const std::string& id = item->config->record.id;
+  auto it = queues_.find(id);
+  if (it != queues_.end()) {
+    it->second.in_flight = std::max(0, it->second.in_flight - 1);
+    RingLocked(id, it->second);
+  }
+  if (retry_later && it != queues_.end()) {
+    item->work.delivery.attempts = attempt.attempt_number;
+    item->work.delivery.status = store::DeliveryStatus::kRetrying;
+    item->work.delivery.next_attempt_at = *attempt.next_retry_at;
+    ScheduleLocked(item, *attempt.next_retry_at);
+  } else {
+    --held_;
+  }
+  wake_.notify_one();
+}
+
+void DeliveryEngine::SendNow(ConfigPtr config, store::PendingDelivery work,
+                             std::function<void(store::Attempt&&)> done) {
+  auto item = std::make_shared<Item>(Item{std::move(config), std::move(work)});
+  Launch(std::move(item), false, [done = std::move(done)](store::Attempt&& attempt, bool) { done(std::move(attempt)); });
+}
+
+}  // namespace ulak::delivery

@@ -1,0 +1,95 @@
+#include "delivery/publisher.h"
+
+#include <boost/json/object.hpp>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "delivery/payload.h"
+
+namespace ulak::delivery {
+namespace {
+
+store::Delivery NewDelivery(const store::Event& event, const std::string& webhook_id, const std::string& id) {
+  store::Delivery d;
+  d.id = id;
+  d.event_id = event.id;
+  d.webhook_id = webhook_id;
+  d.organization_id = event.organization_id;
+  d.status = store::DeliveryStatus::kPending;
+  d.next_attempt_at = event.created_at;
+  d.created_at = event.created_at;
+  return d;
+}
+
+store::PendingDelivery PendingFor(const store::Event& event, const store::Delivery& d) {
+  return store::PendingDelivery{d, event.event_type, event.event_id.empty() ? event.id : event.event_id,
+                                event.payload, event.created_at};
+}
+
+}  // namespace
+
+void Publisher::Publish(PublishInput input, PublishDone done) {
+  Result<std::vector<store::Webhook>> webhooks = store_.ListActiveWebhooks(input.organization_id);
+  if (!webhooks.ok()) {
+    done(webhooks.status());
+    return;
+  }
+  std::vector<ConfigPtr> targets;
+  for (store::Webhook& w : *webhooks) {
+    Result<ConfigPtr> config = ParseWebhookConfig(std::move(w));
+    if (!config.ok()) {
+      Log(LogLevel::kError, "skipping a webhook with a broken stored configuration",
+          {{"error", config.status().message()}});
+      continue;
+    }
+    if ((*config)->Subscribes(input.event_type)) targets.push_back(*config);
+  }
+
+  store::PublishRequest request;
+  store::Event& event = request.event;
+  event.id = NewId(clock_, random_);
+  event.organization_id = input.organization_id;
+  event.event_type = input.event_type;
+  event.event_id = input.event_id;
+  event.created_at = clock_.Now();
+  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, input.data, input.metadata);
+  for (const ConfigPtr& t : targets) request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_)));
+
+  writer_.Publish(std::move(request), [this, targets = std::move(targets),
+                                       done = std::move(done)](Result<store::PublishResult>&& result) {
+    if (result.ok() && !result->duplicate) {
+      std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
+      for (const store::Delivery& d : result->deliveries) {
+        for (const ConfigPtr& t : targets) {
+          if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d));
+        }
+      }
+      engine_.Enqueue(std::move(work));
+    }
+    done(std::move(result));
+  });
+}
+
+void Publisher::SendTest(ConfigPtr config, TestDone done) {
+  store::PublishRequest request;
+  store::Event& event = request.event;
+  event.id = NewId(clock_, random_);
+  event.organization_id = config->record.organization_id;
+  event.event_type = "webhook.test";
+  event.created_at = clock_.Now();
+  const boost::json::value data = boost::json::object{
+      {"message", "This is a test event from ulak."}, {"webhook_id", config->record.id}, {"test", true}};
+  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, data, boost::json::object());
+  request.deliveries.push_back(NewDelivery(event, config->record.id, NewId(clock_, random_)));
+
+  writer_.Publish(std::move(request), [this, config, done = std::move(done)](Result<store::PublishResult>&& result) {
+    if (!result.ok()) {
+      done(result.status());
+      return;
+    }
+    engine_.SendNow(config, PendingFor(result->event, result->deliveries.front()),
+                    [done](store::Attempt&& attempt) { done(std::move(attempt)); });
+  });
+}
+
+}  // namespace ulak::delivery

@@ -1,0 +1,50 @@
+// Publisher: the durable publish path shared by POST /api/events, test sends and (later)
+// incoming webhooks. Matches the organization's webhooks, renders the body once, commits
+// the event and its deliveries through the StoreWriter (group commit), and only then
+// answers and hands the deliveries to the engine.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "delivery/engine.h"
+#include "store/store.h"
+#include "store/writer.h"
+
+namespace ulak::delivery {
+
+struct PublishInput {
+  std::string organization_id;
+  std::string event_type;
+  std::string event_id;  // idempotency key; empty for none
+  boost::json::value data;
+  boost::json::value metadata;
+};
+
+class Publisher {
+ public:
+  Publisher(store::Store& store, store::StoreWriter& writer, DeliveryEngine& engine, const Clock& clock,
+            Random& random)
+      : store_(store), writer_(writer), engine_(engine), clock_(clock), random_(random) {}
+
+  using PublishDone = std::function<void(Result<store::PublishResult>&&)>;
+  // `done` runs once the event is durable (or failed), on the writer's thread.
+  void Publish(PublishInput input, PublishDone done);
+
+  using TestDone = std::function<void(Result<store::Attempt>&&)>;
+  // Stores a "webhook.test" event for this one webhook and sends it at once, without retries.
+  void SendTest(ConfigPtr config, TestDone done);
+
+ private:
+  store::Store& store_;
+  store::StoreWriter& writer_;
+  DeliveryEngine& engine_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace ulak::delivery

@@ -1,0 +1,84 @@
+#include "delivery/webhook_config.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace ulak::delivery {
+
+bool EventMatches(std::string_view pattern, std::string_view event_type) {
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*") {
+    const std::string_view prefix = pattern.substr(0, pattern.size() - 1);  // keeps the dot
+    return event_type.size() > prefix.size() && event_type.substr(0, prefix.size()) == prefix;
+  }
+  return pattern == event_type;
+}
+
+bool WebhookConfig::Subscribes(std::string_view event_type) const {
+  for (const std::string& p : events) {
+    if (EventMatches(p, event_type)) return true;
+  }
+  return false;
+}
+
+std::string RetryPolicyToJson(const RetryPolicy& policy) {
+  boost::json::object o;
+  if (policy.kind == RetryPolicy::Kind::kExponential) {
+    o["kind"] = "exponential";
+    o["initial_s"] = policy.initial_s;
+    o["multiplier"] = policy.multiplier;
+    o["max_delay_s"] = policy.max_delay_s;
+    o["max_attempts"] = policy.max_attempts;
+  } else {
+    o["kind"] = "fixed";
+    boost::json::array delays;
+    for (int64_t d : policy.delays_s) delays.push_back(d);
+    o["delays_s"] = std::move(delays);
+  }
+  return boost::json::serialize(o);
+}
+
+Result<RetryPolicy> RetryPolicyFromJson(std::string_view json) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return Internal("stored retry policy is not a JSON object");
+  const boost::json::object& o = v.as_object();
+  RetryPolicy p;
+  const boost::json::value* kind = o.if_contains("kind");
+  if (kind != nullptr && kind->is_string() && kind->as_string() == "exponential") {
+    p.kind = RetryPolicy::Kind::kExponential;
+    if (auto* x = o.if_contains("initial_s")) p.initial_s = x->to_number<double>(ec);
+    if (auto* x = o.if_contains("multiplier")) p.multiplier = x->to_number<double>(ec);
+    if (auto* x = o.if_contains("max_delay_s")) p.max_delay_s = x->to_number<double>(ec);
+    if (auto* x = o.if_contains("max_attempts")) p.max_attempts = x->to_number<int>(ec);
+  } else if (auto* delays = o.if_contains("delays_s"); delays != nullptr && delays->is_array()) {
+    p.delays_s.clear();
+    for (const auto& d : delays->as_array()) p.delays_s.push_back(d.to_number<int64_t>(ec));
+  }
+  if (ec) return Internal("stored retry policy has a non-numeric field");
+  return p;
+}
+
+Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook record) {
+  auto config = std::make_shared<WebhookConfig>();
+  boost::system::error_code ec;
+  boost::json::value events = boost::json::parse(record.events_json, ec);
+  if (ec || !events.is_array()) return Internal("stored events of webhook " + record.id + " are not a JSON array");
+  for (const auto& e : events.as_array()) {
+    if (e.is_string()) config->events.emplace_back(e.as_string());
+  }
+  boost::json::value headers = boost::json::parse(record.custom_headers_json, ec);
+  if (ec || !headers.is_object()) {
+    return Internal("stored custom headers of webhook " + record.id + " are not a JSON object");
+  }
+  for (const auto& [name, value] : headers.as_object()) {
+    if (value.is_string()) config->custom_headers.emplace_back(std::string(name), std::string(value.as_string()));
+  }
+  ULAK_ASSIGN_OR_RETURN(config->retry_policy, RetryPolicyFromJson(record.retry_policy_json));
+  config->record = std::move(record);
+  return std::shared_ptr<const WebhookConfig>(std::move(config));
+}
+
+}  // namespace ulak::delivery

@@ -1,0 +1,374 @@
+// SqliteStore: webhooks, events, deliveries and attempt logs.
+#include <string>
+
+#include "store/sqlite/page.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ulak::store::sqlite {
+namespace {
+
+constexpr char kWebhookColumns[] =
+    "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
+    "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at";
+
+std::optional<TimePoint> OptionalTime(const Statement& st, int col) {
+  if (st.ColumnIsNull(col)) return std::nullopt;
+  return FromUnixMillis(st.ColumnInt(col));
+}
+
+void BindOptionalTime(Statement& st, int index, const std::optional<TimePoint>& t) {
+  if (t) {
+    st.Bind(index, ToUnixMillis(*t));
+  } else {
+    st.BindNull(index);
+  }
+}
+
+Webhook ReadWebhook(const Statement& st) {
+  Webhook w;
+  w.id = st.ColumnText(0);
+  w.organization_id = st.ColumnText(1);
+  w.name = st.ColumnText(2);
+  w.url = st.ColumnText(3);
+  w.secret_key = st.ColumnText(4);
+  w.events_json = st.ColumnText(5);
+  w.custom_headers_json = st.ColumnText(6);
+  w.retry_policy_json = st.ColumnText(7);
+  w.is_active = st.ColumnInt(8) != 0;
+  w.retry_enabled = st.ColumnInt(9) != 0;
+  w.max_retries = static_cast<int>(st.ColumnInt(10));
+  w.timeout_seconds = static_cast<int>(st.ColumnInt(11));
+  w.max_in_flight = static_cast<int>(st.ColumnInt(12));
+  w.last_triggered_at = OptionalTime(st, 13);
+  w.created_at = FromUnixMillis(st.ColumnInt(14));
+  w.updated_at = FromUnixMillis(st.ColumnInt(15));
+  return w;
+}
+
+// Binds every mutable webhook column at ?2..?16 (?1 is the id).
+void BindWebhookFields(Statement& st, const Webhook& w) {
+  st.Bind(2, w.organization_id).Bind(3, w.name).Bind(4, w.url).Bind(5, w.secret_key).Bind(6, w.events_json)
+      .Bind(7, w.custom_headers_json).Bind(8, w.retry_policy_json).Bind(9, int64_t{w.is_active})
+      .Bind(10, int64_t{w.retry_enabled}).Bind(11, int64_t{w.max_retries}).Bind(12, int64_t{w.timeout_seconds})
+      .Bind(13, int64_t{w.max_in_flight});
+  BindOptionalTime(st, 14, w.last_triggered_at);
+  st.Bind(15, ToUnixMillis(w.created_at)).Bind(16, ToUnixMillis(w.updated_at));
+}
+
+Event ReadEvent(const Statement& st) {
+  Event e;
+  e.id = st.ColumnText(0);
+  e.organization_id = st.ColumnText(1);
+  e.event_type = st.ColumnText(2);
+  e.event_id = st.ColumnText(3);
+  e.payload = st.ColumnText(4);
+  e.deliveries = static_cast<int>(st.ColumnInt(5));
+  e.created_at = FromUnixMillis(st.ColumnInt(6));
+  return e;
+}
+
+constexpr char kEventColumns[] = "id, organization_id, event_type, COALESCE(event_id, ''), payload, deliveries, created_at";
+
+// Builds the WHERE clause shared by ListAttempts and GetAttemptStats; binds follow the
+// same order (see BindAttemptFilter).
+std::string AttemptWhere(const AttemptFilter& f, bool paged) {
+  std::string where = " WHERE a.organization_id = ?1";
+  if (f.status) where += " AND a.status = ?2";
+  if (!f.webhook_id.empty()) where += " AND a.webhook_id = ?3";
+  if (!f.event_type.empty()) where += " AND a.event_type = ?4";
+  if (f.since) where += " AND a.created_at >= ?5";
+  if (!f.delivery_id.empty()) where += " AND a.delivery_id = ?6";
+  if (paged && !f.before.empty()) where += " AND a.id < ?7";
+  return where;
+}
+
+void BindAttemptFilter(Statement& st, const AttemptFilter& f, bool paged) {
+  st.Bind(1, f.organization_id);
+  if (f.status) st.Bind(2, DeliveryStatusName(*f.status));
+  if (!f.webhook_id.empty()) st.Bind(3, f.webhook_id);
+  if (!f.event_type.empty()) st.Bind(4, f.event_type);
+  if (f.since) st.Bind(5, ToUnixMillis(*f.since));
+  if (!f.delivery_id.empty()) st.Bind(6, f.delivery_id);
+  if (paged && !f.before.empty()) st.Bind(7, f.before);
+}
+
+}  // namespace
+
+Status SqliteStore::CreateWebhook(const Webhook& w) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+  st->Bind(1, w.id);
+  BindWebhookFields(*st, w);
+  return st->Run();
+}
+
+Result<Webhook> SqliteStore::GetWebhook(std::string_view organization_id, std::string_view id) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
+      " FROM webhooks WHERE id = ?1 AND (?2 = '' OR organization_id = ?2) AND deleted_at IS NULL"));
+  st->Bind(1, id).Bind(2, organization_id);
+  ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return NotFound("Webhook " + std::string(id) + " not found.");
+  Webhook w = ReadWebhook(*st);
+  st->Reset();
+  return w;
+}
+
+Result<Page<Webhook>> SqliteStore::ListWebhooks(std::string_view organization_id, const PageRequest& page) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
+      " FROM webhooks WHERE organization_id = ?1 AND deleted_at IS NULL AND id > ?2 ORDER BY id LIMIT ?3"));
+  st->Bind(1, organization_id).Bind(2, page.after).Bind(3, static_cast<int64_t>(page.limit) + 1);
+  auto out = ReadPage<Webhook>(*st, page, ReadWebhook, [](const Webhook& w) { return w.id; });
+  st->Reset();
+  return out;
+}
+
+Result<std::vector<Webhook>> SqliteStore::ListActiveWebhooks(std::string_view organization_id) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
+      " FROM webhooks WHERE organization_id = ?1 AND deleted_at IS NULL AND is_active = 1 ORDER BY id"));
+  st->Bind(1, organization_id);
+  std::vector<Webhook> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    out.push_back(ReadWebhook(*st));
+  }
+  return out;
+}
+
+Status SqliteStore::UpdateWebhook(const Webhook& w) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
+      "UPDATE webhooks SET name = ?3, url = ?4, secret_key = ?5, events = ?6, custom_headers = ?7, "
+      "retry_policy = ?8, is_active = ?9, retry_enabled = ?10, max_retries = ?11, timeout_seconds = ?12, "
+      "max_in_flight = ?13, last_triggered_at = ?14, updated_at = ?16 "
+      "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));  // ?15 (created_at) is bound but never changes
+  st->Bind(1, w.id);
+  BindWebhookFields(*st, w);
+  ULAK_RETURN_IF_ERROR(st->Run());
+  if (conn->Changes() == 0) return NotFound("Webhook " + w.id + " not found.");
+  return Status::Ok();
+}
+
+Status SqliteStore::DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  WriteTransaction tx(*conn);
+  ULAK_RETURN_IF_ERROR(tx.Begin());
+  ULAK_ASSIGN_OR_RETURN(Statement * del, conn->Prepare(
+      "UPDATE webhooks SET deleted_at = ?3, is_active = 0, updated_at = ?3 "
+      "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
+  del->Bind(1, id).Bind(2, organization_id).Bind(3, ToUnixMillis(now));
+  ULAK_RETURN_IF_ERROR(del->Run());
+  if (conn->Changes() == 0) return NotFound("Webhook " + std::string(id) + " not found.");
+  ULAK_ASSIGN_OR_RETURN(Statement * cancel, conn->Prepare(
+      "UPDATE deliveries SET status = 'cancelled', updated_at = ?2 "
+      "WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"));
+  cancel->Bind(1, id).Bind(2, ToUnixMillis(now));
+  ULAK_RETURN_IF_ERROR(cancel->Run());
+  return tx.Commit();
+}
+
+Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<PublishRequest>& requests) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  WriteTransaction tx(*conn);
+  ULAK_RETURN_IF_ERROR(tx.Begin());
+  std::vector<PublishResult> results;
+  results.reserve(requests.size());
+  for (const PublishRequest& req : requests) {
+    const Event& e = req.event;
+    if (!e.event_id.empty()) {
+      ULAK_ASSIGN_OR_RETURN(Statement * find, conn->Prepare(std::string("SELECT ") + kEventColumns +
+          " FROM events WHERE organization_id = ?1 AND event_id = ?2"));
+      find->Bind(1, e.organization_id).Bind(2, e.event_id);
+      ULAK_ASSIGN_OR_RETURN(bool found, find->Step());
+      if (found) {
+        results.push_back(PublishResult{ReadEvent(*find), true, {}});
+        find->Reset();
+        continue;
+      }
+      find->Reset();
+    }
+    ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
+        "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    ins->Bind(1, e.id).Bind(2, e.organization_id).Bind(3, e.event_type);
+    if (e.event_id.empty()) {
+      ins->BindNull(4);
+    } else {
+      ins->Bind(4, e.event_id);
+    }
+    ins->Bind(5, e.payload).Bind(6, static_cast<int64_t>(req.deliveries.size())).Bind(7, ToUnixMillis(e.created_at));
+    ULAK_RETURN_IF_ERROR(ins->Run());
+    for (const Delivery& d : req.deliveries) {
+      ULAK_ASSIGN_OR_RETURN(Statement * dst, conn->Prepare(
+          "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
+          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
+      dst->Bind(1, d.id).Bind(2, d.event_id).Bind(3, d.webhook_id).Bind(4, d.organization_id)
+          .Bind(5, DeliveryStatusName(d.status)).Bind(6, int64_t{d.attempts}).Bind(7, ToUnixMillis(d.next_attempt_at))
+          .Bind(8, ToUnixMillis(d.created_at));
+      ULAK_RETURN_IF_ERROR(dst->Run());
+    }
+    Event stored = e;
+    stored.deliveries = static_cast<int>(req.deliveries.size());
+    results.push_back(PublishResult{std::move(stored), false, req.deliveries});
+  }
+  ULAK_RETURN_IF_ERROR(tx.Commit());
+  return results;
+}
+
+Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  WriteTransaction tx(*conn);
+  ULAK_RETURN_IF_ERROR(tx.Begin());
+  for (const AttemptOutcome& o : outcomes) {
+    const Attempt& a = o.attempt;
+    ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
+        "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
+        "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
+        "error_message, delivered_at, next_retry_at, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+    ins->Bind(1, a.id).Bind(2, a.delivery_id).Bind(3, a.organization_id).Bind(4, a.webhook_id).Bind(5, a.event_type)
+        .Bind(6, a.event_ref).Bind(7, a.request_url).Bind(8, a.request_signature);
+    if (a.response_status) {
+      ins->Bind(9, int64_t{*a.response_status});
+    } else {
+      ins->BindNull(9);
+    }
+    ins->Bind(10, a.response_body).Bind(11, a.response_time_ms).Bind(12, DeliveryStatusName(a.status))
+        .Bind(13, int64_t{a.attempt_number}).Bind(14, a.error_message);
+    BindOptionalTime(*ins, 15, a.delivered_at);
+    BindOptionalTime(*ins, 16, a.next_retry_at);
+    ins->Bind(17, ToUnixMillis(a.created_at));
+    ULAK_RETURN_IF_ERROR(ins->Run());
+
+    // A delivery cancelled meanwhile (webhook deleted) stays cancelled.
+    ULAK_ASSIGN_OR_RETURN(Statement * upd, conn->Prepare(
+        "UPDATE deliveries SET status = CASE WHEN status = 'cancelled' THEN status ELSE ?2 END, "
+        "attempts = ?3, next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1"));
+    upd->Bind(1, a.delivery_id).Bind(2, DeliveryStatusName(o.delivery_status)).Bind(3, int64_t{o.attempts})
+        .Bind(4, ToUnixMillis(o.next_attempt_at)).Bind(5, ToUnixMillis(a.created_at));
+    ULAK_RETURN_IF_ERROR(upd->Run());
+
+    ULAK_ASSIGN_OR_RETURN(Statement * touch, conn->Prepare(
+        "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2) WHERE id = ?1"));
+    touch->Bind(1, a.webhook_id).Bind(2, ToUnixMillis(a.created_at));
+    ULAK_RETURN_IF_ERROR(touch->Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<PendingDelivery>> SqliteStore::ListPendingDeliveries(std::string_view after, int limit) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
+      "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
+      "d.created_at, e.event_type, COALESCE(e.event_id, e.id), e.payload, e.created_at "
+      "FROM deliveries d JOIN events e ON e.id = d.event_id "
+      "WHERE d.status IN ('pending', 'retrying') AND d.id > ?1 ORDER BY d.id LIMIT ?2"));
+  st->Bind(1, after).Bind(2, int64_t{limit});
+  std::vector<PendingDelivery> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    PendingDelivery p;
+    p.delivery.id = st->ColumnText(0);
+    p.delivery.event_id = st->ColumnText(1);
+    p.delivery.webhook_id = st->ColumnText(2);
+    p.delivery.organization_id = st->ColumnText(3);
+    p.delivery.status = ParseDeliveryStatus(st->ColumnText(4)).value_or(DeliveryStatus::kPending);
+    p.delivery.attempts = static_cast<int>(st->ColumnInt(5));
+    p.delivery.next_attempt_at = FromUnixMillis(st->ColumnInt(6));
+    p.delivery.created_at = FromUnixMillis(st->ColumnInt(7));
+    p.event_type = st->ColumnText(8);
+    p.event_ref = st->ColumnText(9);
+    p.payload = st->ColumnText(10);
+    p.event_created_at = FromUnixMillis(st->ColumnInt(11));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::CancelPendingDeliveries(std::string_view webhook_id) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
+      "UPDATE deliveries SET status = 'cancelled' WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"));
+  st->Bind(1, webhook_id);
+  ULAK_RETURN_IF_ERROR(st->Run());
+  return conn->Changes();
+}
+
+Result<Event> SqliteStore::GetEvent(std::string_view organization_id, std::string_view id) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kEventColumns +
+      " FROM events WHERE id = ?1 AND organization_id = ?2"));
+  st->Bind(1, id).Bind(2, organization_id);
+  ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return NotFound("Event " + std::string(id) + " not found.");
+  Event e = ReadEvent(*st);
+  st->Reset();
+  return e;
+}
+
+Result<std::vector<Attempt>> SqliteStore::ListAttempts(const AttemptFilter& filter) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  const std::string sql =
+      "SELECT a.id, a.delivery_id, a.organization_id, a.webhook_id, a.event_type, a.event_ref, a.request_url, "
+      "a.request_signature, a.response_status, a.response_body, a.response_time_ms, a.status, a.attempt_number, "
+      "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, COALESCE(e.payload, '') FROM attempts a "
+      "LEFT JOIN deliveries d ON d.id = a.delivery_id LEFT JOIN events e ON e.id = d.event_id" +
+      AttemptWhere(filter, true) + " ORDER BY a.id DESC LIMIT ?8";
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql));
+  BindAttemptFilter(*st, filter, true);
+  st->Bind(8, int64_t{filter.limit});
+  std::vector<Attempt> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    Attempt a;
+    a.id = st->ColumnText(0);
+    a.delivery_id = st->ColumnText(1);
+    a.organization_id = st->ColumnText(2);
+    a.webhook_id = st->ColumnText(3);
+    a.event_type = st->ColumnText(4);
+    a.event_ref = st->ColumnText(5);
+    a.request_url = st->ColumnText(6);
+    a.request_signature = st->ColumnText(7);
+    if (!st->ColumnIsNull(8)) a.response_status = static_cast<int>(st->ColumnInt(8));
+    a.response_body = st->ColumnText(9);
+    a.response_time_ms = st->ColumnInt(10);
+    a.status = ParseDeliveryStatus(st->ColumnText(11)).value_or(DeliveryStatus::kFailed);
+    a.attempt_number = static_cast<int>(st->ColumnInt(12));
+    a.error_message = st->ColumnText(13);
+    a.delivered_at = OptionalTime(*st, 14);
+    a.next_retry_at = OptionalTime(*st, 15);
+    a.created_at = FromUnixMillis(st->ColumnInt(16));
+    a.request_body = st->ColumnText(17);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<AttemptStats> SqliteStore::GetAttemptStats(const AttemptFilter& filter) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  const std::string sql =
+      "SELECT COUNT(*), COALESCE(SUM(a.status = 'success'), 0), COALESCE(SUM(a.status = 'failed'), 0), "
+      "COALESCE(SUM(a.status = 'retrying'), 0), COALESCE(AVG(a.response_time_ms), 0) FROM attempts a" +
+      AttemptWhere(filter, false);
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql));
+  BindAttemptFilter(*st, filter, false);
+  ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+  AttemptStats stats;
+  if (row) {
+    stats.total = st->ColumnInt(0);
+    stats.success = st->ColumnInt(1);
+    stats.failed = st->ColumnInt(2);
+    stats.retrying = st->ColumnInt(3);
+    stats.avg_response_time_ms = st->ColumnDouble(4);
+  }
+  st->Reset();
+  return stats;
+}
+
+}  // namespace ulak::store::sqlite
