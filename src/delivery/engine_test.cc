@@ -1,0 +1,268 @@
+// The real engine, store and writer over a fake transport and a manual clock: retry timing
+// is checked by moving the clock, never by sleeping through real delays.
+#include "delivery/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "common/ids.h"
+#include "delivery/publisher.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace ulak::delivery {
+namespace {
+
+using std::chrono::seconds;
+
+// Records every request; the test decides when and how each one completes.
+class FakeTransport final : public HttpTransport {
+ public:
+  struct Sent {
+    OutgoingRequest request;
+    Callback done;
+  };
+  void Send(OutgoingRequest request, Callback done) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back({std::move(request), std::move(done)});
+    cv_.notify_all();
+  }
+  void Stop() override {}
+
+  // Waits (bounded) until `n` requests were sent in all.
+  bool WaitForSent(size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, seconds(10), [&] { return sent_.size() >= n; });
+  }
+  size_t SentCount() {
+    std::lock_guard lock(mu_);
+    return sent_.size();
+  }
+  OutgoingRequest Request(size_t i) {
+    std::lock_guard lock(mu_);
+    return sent_.at(i).request;
+  }
+  void Complete(size_t i, int status, TransportError error = TransportError::kNone) {
+    Callback done;
+    {
+      std::lock_guard lock(mu_);
+      done = std::move(sent_.at(i).done);
+    }
+    TransportResult r;
+    r.status = status;
+    r.error = error;
+    if (error != TransportError::kNone) r.error_message = "connection refused";
+    done(std::move(r));
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Sent> sent_;
+};
+
+std::string Header(const OutgoingRequest& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::sqlite::SqliteStore::Open(dir_.path() + "/engine.db").value();
+    ASSERT_TRUE(store_->Migrate().ok());
+    store::Organization org{NewId(clock_, random_), "org", clock_.Now()};
+    org_ = org.id;
+    ASSERT_TRUE(store_->CreateOrganization(org, {NewId(clock_, random_), org.id, "h", "p", clock_.Now()}).ok());
+    writer_ = std::make_unique<store::StoreWriter>(*store_);
+  }
+  void TearDown() override {
+    if (engine_) engine_->Stop();
+    writer_->Stop();
+  }
+  void StartEngine() {
+    engine_ = std::make_unique<DeliveryEngine>(*store_, *writer_, transport_, clock_, random_,
+                                               EngineOptions{std::chrono::milliseconds(5)});
+    ASSERT_TRUE(engine_->Start().ok());
+    publisher_ = std::make_unique<Publisher>(*store_, *writer_, *engine_, clock_, random_);
+  }
+  std::string AddWebhook(const std::string& retry_policy_json, int max_retries = 3, int max_in_flight = 8) {
+    store::Webhook w;
+    w.id = NewId(clock_, random_);
+    w.organization_id = org_;
+    w.name = "w";
+    w.url = "http://127.0.0.1:1/" + w.id;
+    w.secret_key = std::string(64, 'b');
+    w.events_json = R"(["*"])";
+    w.custom_headers_json = R"({"X-Webhook-Secret":"n8n"})";
+    w.retry_policy_json = retry_policy_json;
+    w.max_retries = max_retries;
+    w.max_in_flight = max_in_flight;
+    w.created_at = w.updated_at = clock_.Now();
+    EXPECT_TRUE(store_->CreateWebhook(w).ok());
+    return w.id;
+  }
+  void Publish(const std::string& type = "order.created") {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    PublishInput in{org_, type, "", boost::json::object{{"n", 1}}, boost::json::object()};
+    publisher_->Publish(std::move(in), [&](Result<store::PublishResult>&& r) {
+      EXPECT_TRUE(r.ok());
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, seconds(10), [&] { return done; });
+  }
+  std::vector<store::Attempt> Attempts() {
+    writer_->Flush();
+    store::AttemptFilter f;
+    f.organization_id = org_;
+    f.limit = 1000;
+    return store_->ListAttempts(f).value();
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  SeededRandomForTest random_{3};
+  std::unique_ptr<store::sqlite::SqliteStore> store_;
+  std::unique_ptr<store::StoreWriter> writer_;
+  FakeTransport transport_;
+  std::unique_ptr<DeliveryEngine> engine_;
+  std::unique_ptr<Publisher> publisher_;
+  std::string org_;
+};
+
+TEST_F(EngineTest, Seed001ScheduleRetriesAt60_360_2160ThenFails) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60,300,1800]})");
+  const TimePoint start = clock_.Now();
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  const std::string webhook_id = Header(transport_.Request(0), "webhook-id");
+  const std::vector<int> retry_at_s = {60, 360, 2160};
+  for (size_t i = 0; i < retry_at_s.size(); ++i) {
+    transport_.Complete(i, 500);
+    // Just before its time the retry has not gone out; at its time it has.
+    clock_.Set(start + seconds(retry_at_s[i] - 1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(transport_.SentCount(), i + 1) << "retry " << i + 1 << " went out early";
+    clock_.Set(start + seconds(retry_at_s[i]));
+    ASSERT_TRUE(transport_.WaitForSent(i + 2));
+    EXPECT_EQ(Header(transport_.Request(i + 1), "webhook-id"), webhook_id);  // stable across tries
+  }
+  transport_.Complete(3, 503);
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 4u);
+  EXPECT_EQ(attempts[0].status, store::DeliveryStatus::kFailed);
+  EXPECT_EQ(attempts[0].attempt_number, 4);
+  EXPECT_EQ(attempts[1].status, store::DeliveryStatus::kRetrying);
+  EXPECT_EQ(ToUnixMillis(*attempts[1].next_retry_at), ToUnixMillis(start + seconds(2160)));
+  EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
+}
+
+TEST_F(EngineTest, RequestCarriesBodySignaturesAndCustomHeaders) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  const OutgoingRequest r = transport_.Request(0);
+  EXPECT_NE(r.body.find(R"("event":"order.created")"), std::string::npos);
+  EXPECT_EQ(Header(r, "Content-Type"), "application/json");
+  EXPECT_EQ(Header(r, "X-Webhook-Secret"), "n8n");
+  EXPECT_EQ(Header(r, "X-Webhook-Signature").size(), 64u);
+  EXPECT_EQ(Header(r, "webhook-signature").rfind("v1,", 0), 0u);
+  EXPECT_EQ(Header(r, "webhook-timestamp"), std::to_string(clock_.NowUnixSeconds()));
+  transport_.Complete(0, 204);
+  ASSERT_EQ(Attempts().size(), 1u);
+  EXPECT_EQ(Attempts()[0].status, store::DeliveryStatus::kSuccess);
+}
+
+TEST_F(EngineTest, StuckWebhookFillsOnlyItsOwnInFlightCap) {
+  StartEngine();
+  const std::string stuck = AddWebhook(R"({"kind":"fixed","delays_s":[60]})", 3, /*max_in_flight=*/2);
+  for (int i = 0; i < 5; ++i) Publish("order.created");
+  // Two to the stuck webhook (its cap) and nothing more to it while they hang.
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(transport_.SentCount(), 2u);
+  // A healthy webhook added now is served at once, though the stuck one has a backlog.
+  AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  for (int i = 0; i < 3; ++i) Publish("user.created");
+  ASSERT_TRUE(transport_.WaitForSent(2 + 3 * 2 - 3));  // 3 to the healthy one (the stuck is capped)
+  size_t to_stuck = 0;
+  for (size_t i = 0; i < transport_.SentCount(); ++i) to_stuck += transport_.Request(i).url.find(stuck) != std::string::npos;
+  EXPECT_EQ(to_stuck, 2u);
+  // Finishing one stuck try frees one slot.
+  transport_.Complete(0, 200);
+  ASSERT_TRUE(transport_.WaitForSent(6));
+}
+
+TEST_F(EngineTest, PendingDeliveriesAreRecoveredAtStart) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  Publish();
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  // Crash: the engine stops with both tries in flight and nothing recorded.
+  engine_->Stop();
+  const std::string id0 = Header(transport_.Request(0), "webhook-id");
+  engine_.reset();
+  StartEngine();
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  std::set<std::string> resent = {Header(transport_.Request(2), "webhook-id"), Header(transport_.Request(3), "webhook-id")};
+  EXPECT_EQ(resent.count(id0), 1u);  // the same webhook-id after restart
+}
+
+TEST_F(EngineTest, RunDueRetriesNowSendsWaitingRetriesAtOnce) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[3600]})");
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.Complete(0, 500);
+  writer_->Flush();
+  for (int i = 0; i < 100 && engine_->RunDueRetriesNow() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(transport_.WaitForSent(2));
+}
+
+TEST_F(EngineTest, RetryDisabledFailsAfterOneTry) {
+  StartEngine();
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})");
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.retry_enabled = false;
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.Complete(0, 0, TransportError::kConnect);
+  clock_.Advance(seconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 1u);
+  ASSERT_EQ(Attempts().size(), 1u);
+  EXPECT_EQ(Attempts()[0].status, store::DeliveryStatus::kFailed);
+  EXPECT_EQ(Attempts()[0].error_message, "connection refused");
+}
+
+TEST_F(EngineTest, RemovedWebhookGetsNoMoreTries) {
+  StartEngine();
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.Complete(0, 500);
+  writer_->Flush();
+  ASSERT_TRUE(store_->DeleteWebhook(org_, id, clock_.Now()).ok());
+  engine_->RemoveWebhook(id);
+  clock_.Advance(seconds(120));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 1u);
+  EXPECT_EQ(engine_->PendingCountForTest(), 0u);
+}
+
+}  // namespace
+}  // namespace ulak::delivery
