@@ -13,6 +13,8 @@ packages=(
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzz targets (tests/fuzz): clang and its libFuzzer runtime
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -3,6 +3,9 @@
 #include "api/handler.h"
 #include "api/json_io.h"
 #include "api/events.h"
+#include "api/incoming.h"
+#include "api/registry.h"
+#include "api/sources.h"
 #include "api/organizations.h"
 #include "api/webhooks.h"
 
@@ -28,7 +31,10 @@ http::Router BuildRouter(ApiContext& ctx) {
   http::Router router;
   AddHealthRoutes(ctx, router);
   AddOrganizationRoutes(ctx, router);
+  AddIncomingRoutes(ctx, router);  // before /api/webhooks/{id}: the seed's provider paths
   AddWebhookRoutes(ctx, router);
+  AddSourceRoutes(ctx, router);
+  AddRegistryRoutes(ctx, router);
   AddEventRoutes(ctx, router);
   return router;
 }

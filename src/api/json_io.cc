@@ -1,5 +1,6 @@
 #include "api/json_io.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
@@ -112,6 +113,12 @@ Result<std::optional<bool>> OptionalBool(const boost::json::object& obj, std::st
   if (v == nullptr || v->is_null()) return std::optional<bool>();
   if (!v->is_bool()) return WrongType(field, "a boolean", *v);
   return std::optional<bool>(v->get_bool());
+}
+
+boost::json::value ParseJsonOr(std::string_view json, boost::json::value fallback) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  return ec ? fallback : v;
 }
 
 http::Response JsonResponse(int status, const boost::json::value& body) {

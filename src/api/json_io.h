@@ -29,6 +29,10 @@ Result<std::optional<int64_t>> OptionalInt(const boost::json::object& obj, std::
                                            int64_t min, int64_t max);
 Result<std::optional<bool>> OptionalBool(const boost::json::object& obj, std::string_view field);
 
+// Parses stored JSON text; `fallback` if it does not parse (stored JSON is ours, so this
+// only guards against a damaged row).
+boost::json::value ParseJsonOr(std::string_view json, boost::json::value fallback);
+
 http::Response JsonResponse(int status, const boost::json::value& body);
 
 }  // namespace ulak::api

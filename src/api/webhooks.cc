@@ -20,12 +20,6 @@ namespace {
 constexpr char kCreatedMessage[] =
     "Webhook created successfully. Save the secret_key securely, it will not be shown again.";
 
-boost::json::value ParseOr(const std::string& json, boost::json::value fallback) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(json, ec);
-  return ec ? fallback : v;
-}
-
 boost::json::value OptionalTimeJson(const std::optional<TimePoint>& t) {
   return t ? boost::json::value(FormatRfc3339(*t)) : boost::json::value(nullptr);
 }
@@ -35,13 +29,13 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"organization_id", w.organization_id},
           {"name", w.name},
           {"url", w.url},
-          {"events", ParseOr(w.events_json, boost::json::array())},
-          {"custom_headers", ParseOr(w.custom_headers_json, boost::json::object())},
+          {"events", ParseJsonOr(w.events_json, boost::json::array())},
+          {"custom_headers", ParseJsonOr(w.custom_headers_json, boost::json::object())},
           {"is_active", w.is_active},
           {"retry_enabled", w.retry_enabled},
           {"max_retries", w.max_retries},
           {"timeout_seconds", w.timeout_seconds},
-          {"retry_policy", ParseOr(w.retry_policy_json, boost::json::object())},
+          {"retry_policy", ParseJsonOr(w.retry_policy_json, boost::json::object())},
           {"max_in_flight", w.max_in_flight},
           {"last_triggered_at", OptionalTimeJson(w.last_triggered_at)},
           {"created_at", FormatRfc3339(w.created_at)},
@@ -175,7 +169,7 @@ boost::json::object AttemptJson(const store::Attempt& a) {
           {"event_type", a.event_type},
           {"event_id", a.event_ref},
           {"request_url", a.request_url},
-          {"request_body", ParseOr(a.request_body, boost::json::value(a.request_body))},
+          {"request_body", ParseJsonOr(a.request_body, boost::json::value(a.request_body))},
           {"request_signature", a.request_signature},
           {"response_status", a.response_status ? boost::json::value(*a.response_status) : boost::json::value(nullptr)},
           {"response_body", a.response_body},
@@ -221,13 +215,14 @@ Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, c
   // One more than asked tells whether another page exists.
   store::AttemptFilter probe = f;
   probe.limit = f.limit + 1;
-  ULAK_ASSIGN_OR_RETURN(std::vector<store::Attempt> attempts, ctx.store.ListAttempts(probe));
+  ULAK_ASSIGN_OR_RETURN(store::AttemptLog log, ctx.store.ListAttemptsWithStats(probe));
+  std::vector<store::Attempt>& attempts = log.attempts;
+  const store::AttemptStats& stats = log.stats;
   std::string next_cursor;
   if (static_cast<int>(attempts.size()) > f.limit) {
     attempts.resize(f.limit);
     next_cursor = attempts.back().id;
   }
-  ULAK_ASSIGN_OR_RETURN(store::AttemptStats stats, ctx.store.GetAttemptStats(f));
   boost::json::array logs;
   for (const auto& a : attempts) logs.push_back(AttemptJson(a));
   boost::json::object out{{"logs", std::move(logs)},

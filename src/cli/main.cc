@@ -44,6 +44,12 @@ int main(int argc, char** argv) {
   migrate->add_option("--database", migrate_database, "database URL (env ULAK_DATABASE)")
       ->envname("ULAK_DATABASE");
 
+  std::string registry_database = "sqlite:./data/ulak.db";
+  std::string registry_organization;
+  CLI::App* registry = app.add_subcommand("registry", "Print every source and webhook as registry YAML (seed 000)");
+  registry->add_option("--database", registry_database, "database URL (env ULAK_DATABASE)")->envname("ULAK_DATABASE");
+  registry->add_option("--organization", registry_organization, "only this organization's configurations");
+
   app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -58,6 +64,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (app.got_subcommand(migrate)) return ulak::cli::RunMigrate(migrate_database);
+  if (app.got_subcommand(registry)) return ulak::cli::RunRegistry(registry_database, registry_organization);
 
   ulak::Config config;
   if (flags.config_file) {

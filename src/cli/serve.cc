@@ -6,11 +6,13 @@
 
 #include "api/admin_key.h"
 #include "api/api.h"
+#include "api/registry.h"
 #include "cli/commands.h"
 #include "common/log.h"
 #include "delivery/engine.h"
 #include "delivery/http_transport.h"
 #include "delivery/publisher.h"
+#include "delivery/ssrf_guard.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -37,6 +39,26 @@ http::ServerOptions ServerOptionsFrom(const Config& config, const std::string& h
   o.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   o.shutdown_grace = std::chrono::milliseconds(config.shutdown_grace_ms);
   return o;
+}
+
+Result<std::vector<delivery::Network>> AllowedNetworks(const Config& config) {
+  const std::string list = config.allowed_networks.value_or(
+      config.mode == Mode::kDevelopment ? "127.0.0.0/8,::1/128" : "");
+  std::vector<delivery::Network> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string item = list.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      ULAK_ASSIGN_OR_RETURN(delivery::Network n, delivery::ParseNetwork(item));
+      out.push_back(n);
+    }
+    start = comma + 1;
+  }
+  return out;
 }
 
 // Blocks SIGINT/SIGTERM in every thread (threads started later inherit the mask) so that
@@ -80,7 +102,12 @@ int RunServe(const Config& config) {
 
   const Clock& clock = SystemClock::Instance();
   store::StoreWriter writer(*store);
-  std::unique_ptr<delivery::HttpTransport> transport = delivery::MakeCurlTransport({});
+  Result<std::vector<delivery::Network>> allowed = AllowedNetworks(config);
+  if (!allowed.ok()) return Fail("invalid allowed_networks", allowed.status());
+  auto guard = std::make_shared<const delivery::SsrfGuard>(std::move(allowed).value());
+  delivery::CurlTransportOptions transport_options;
+  transport_options.address_filter = [guard](const sockaddr* addr, socklen_t len) { return guard->Check(addr, len); };
+  std::unique_ptr<delivery::HttpTransport> transport = delivery::MakeCurlTransport(std::move(transport_options));
   delivery::DeliveryEngine engine(*store, writer, *transport, clock, random);
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
   delivery::Publisher publisher(*store, writer, engine, clock, random);
@@ -137,6 +164,17 @@ int RunMigrate(const std::string& database_url) {
   Result<int> version = store->SchemaVersion();
   if (!version.ok()) return Fail("cannot read the schema version", version.status());
   std::printf("database %s is at schema version %d\n", database_url.c_str(), *version);
+  return 0;
+}
+
+int RunRegistry(const std::string& database_url, const std::string& organization_id) {
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(database_url);
+  if (!opened.ok()) return Fail("cannot open the database", opened.status());
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  if (Status s = store->Migrate(); !s.ok()) return Fail("migration failed", s);
+  Result<std::string> yaml = api::RenderRegistryYaml(*store, organization_id);
+  if (!yaml.ok()) return Fail("cannot read the registry", yaml.status());
+  std::fwrite(yaml->data(), 1, yaml->size(), stdout);
   return 0;
 }
 

@@ -138,3 +138,21 @@ TEST(Clock, ParsesRfc3339AndUnixSeconds) {
 
 }  // namespace
 }  // namespace ulak
+
+#include "common/event_pattern.h"
+
+namespace ulak {
+namespace {
+
+TEST(EventPattern, ExactPrefixWildcardAndStar) {
+  EXPECT_TRUE(EventMatches("order.created", "order.created"));
+  EXPECT_FALSE(EventMatches("order.created", "order.updated"));
+  EXPECT_TRUE(EventMatches("order.*", "order.created"));
+  EXPECT_TRUE(EventMatches("order.*", "order.item.added"));
+  EXPECT_FALSE(EventMatches("order.*", "order"));
+  EXPECT_FALSE(EventMatches("order.*", "orders.created"));
+  EXPECT_TRUE(EventMatches("*", "anything"));
+}
+
+}  // namespace
+}  // namespace ulak

@@ -42,6 +42,8 @@ const std::vector<Setting>& Settings() {
       {"log_level", "ULAK_LOG_LEVEL", [](Config& c, const std::string& v) { c.log_level = v; return Status::Ok(); }},
       {"max_body_bytes", "ULAK_MAX_BODY_BYTES",
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_body_bytes", c.max_body_bytes); }},
+      {"allowed_networks", "ULAK_ALLOWED_NETWORKS",
+       [](Config& c, const std::string& v) { c.allowed_networks = v; return Status::Ok(); }},
       {"max_header_bytes", nullptr,
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_bytes", c.max_header_bytes); }},
       {"max_header_count", nullptr,

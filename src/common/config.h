@@ -22,6 +22,9 @@ struct Config {
   Mode mode = Mode::kDevelopment;
   int threads = 0;  // HTTP I/O threads; 0 = one per core
   std::string log_level = "info";
+  // Networks deliveries may reach although the SSRF guard blocks them (comma-separated
+  // CIDRs). Unset: 127.0.0.0/8 and ::1 in development (local sinks), none in production.
+  std::optional<std::string> allowed_networks;
 
   // HTTP limits.
   uint64_t max_body_bytes = 1 << 20;
@@ -38,7 +41,7 @@ struct Config {
 Status ApplyConfigFile(const std::string& path, Config& config);
 
 // Applies ULAK_LISTEN, ULAK_DATABASE, ULAK_MODE, ULAK_THREADS, ULAK_LOG_LEVEL,
-// ULAK_MAX_BODY_BYTES. `getenv` is injectable for tests.
+// ULAK_MAX_BODY_BYTES, ULAK_ALLOWED_NETWORKS. `getenv` is injectable for tests.
 using GetEnv = std::function<std::optional<std::string>(const char* name)>;
 Status ApplyEnvironment(const GetEnv& getenv, Config& config);
 std::optional<std::string> ProcessEnv(const char* name);

@@ -111,7 +111,11 @@ class EngineTest : public ::testing::Test {
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
-    PublishInput in{org_, type, "", boost::json::object{{"n", 1}}, boost::json::object()};
+    PublishInput in;
+    in.organization_id = org_;
+    in.event_type = type;
+    in.data = boost::json::object{{"n", 1}};
+    in.metadata = boost::json::object();
     publisher_->Publish(std::move(in), [&](Result<store::PublishResult>&& r) {
       EXPECT_TRUE(r.ok());
       std::lock_guard lock(mu);

@@ -53,6 +53,7 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
   event.event_id = input.event_id;
   event.created_at = clock_.Now();
   event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, input.data, input.metadata);
+  request.incoming = std::move(input.incoming);
   for (const ConfigPtr& t : targets) request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_)));
 
   writer_.Publish(std::move(request), [this, targets = std::move(targets),

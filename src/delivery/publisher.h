@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -23,6 +24,8 @@ struct PublishInput {
   std::string event_id;  // idempotency key; empty for none
   boost::json::value data;
   boost::json::value metadata;
+  // Set for a verified incoming webhook: stored with the event in one transaction.
+  std::optional<store::IncomingRequest> incoming;
 };
 
 class Publisher {

@@ -25,9 +25,6 @@ struct WebhookConfig {
 
 Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook record);
 
-// True when `pattern` ("order.created", "order.*", "*") covers event_type.
-bool EventMatches(std::string_view pattern, std::string_view event_type);
-
 // JSON forms kept in the store (store::Webhook::*_json).
 std::string RetryPolicyToJson(const RetryPolicy& policy);
 Result<RetryPolicy> RetryPolicyFromJson(std::string_view json);

@@ -46,6 +46,10 @@ struct SourceOptions {
 
 // Validates `options` for `provider` (kInvalidArgument naming "options.<field>" otherwise).
 Result<SourceOptions> ParseSourceOptions(Provider provider, const boost::json::object& options);
+// The inverse of ParseSourceOptions, for storing and showing a source: only the options
+// `provider` reads; apple's root_certificates only when not the default Apple root.
+// ParseSourceOptions(p, SourceOptionsToJson(p, o)) gives back `o`.
+boost::json::object SourceOptionsToJson(Provider provider, const SourceOptions& options);
 // Validates the secrets for `provider` (e.g. stripe and standard need "whsec_..."): at
 // least one, at most 5 (rotation). kInvalidArgument naming "secrets".
 Status ValidateSecrets(Provider provider, const std::vector<std::string>& secrets);

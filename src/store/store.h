@@ -71,11 +71,30 @@ class Store {
   virtual Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) = 0;
   virtual Result<Event> GetEvent(std::string_view organization_id, std::string_view id) = 0;
 
+  // --- incoming sources and their request log ---
+  virtual Status CreateSource(const Source& source) = 0;
+  // Scoped like GetWebhook: empty organization_id means any organization.
+  virtual Result<Source> GetSource(std::string_view organization_id, std::string_view id) = 0;
+  // The active source marked default_for_provider for the provider (seed 000's paths).
+  virtual Result<Source> GetDefaultSource(std::string_view provider) = 0;
+  virtual Result<Page<Source>> ListSources(std::string_view organization_id, const PageRequest& page) = 0;
+  // Every source of the organization (or of all when empty), deleted ones excluded.
+  virtual Result<std::vector<Source>> ListAllSources(std::string_view organization_id) = 0;
+  virtual Status UpdateSource(const Source& source) = 0;
+  virtual Status DeleteSource(std::string_view organization_id, std::string_view id, TimePoint now) = 0;
+  // Counts a rejected request and logs it (without its body).
+  virtual Status RecordRejected(const IncomingRequest& request) = 0;
+  virtual Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) = 0;
+  // Every webhook of the organization (or of all when empty), deleted ones excluded, oldest first.
+  virtual Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) = 0;
+
   // --- attempt logs ---
   // Newest first.
   virtual Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) = 0;
   // Over the same filter, ignoring limit and cursor.
   virtual Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) = 0;
+  // Both of the above from one consistent snapshot.
+  virtual Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) = 0;
 };
 
 // Opens the store a database URL names: "sqlite:PATH" (or a bare path ending in .db).

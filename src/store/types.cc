@@ -21,4 +21,20 @@ std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view IncomingStatusName(IncomingStatus s) {
+  switch (s) {
+    case IncomingStatus::kAccepted: return "accepted";
+    case IncomingStatus::kDuplicate: return "duplicate";
+    case IncomingStatus::kRejected: return "rejected";
+  }
+  return "accepted";
+}
+
+std::optional<IncomingStatus> ParseIncomingStatus(std::string_view s) {
+  for (IncomingStatus i : {IncomingStatus::kAccepted, IncomingStatus::kDuplicate, IncomingStatus::kRejected}) {
+    if (IncomingStatusName(i) == s) return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ulak::store

@@ -122,10 +122,32 @@ struct Attempt {
   TimePoint created_at;
 };
 
+enum class IncomingStatus { kAccepted, kDuplicate, kRejected };
+std::string_view IncomingStatusName(IncomingStatus s);
+std::optional<IncomingStatus> ParseIncomingStatus(std::string_view s);
+
+// One received request (the incoming log).
+struct IncomingRequest {
+  std::string id;
+  std::string source_id;
+  std::string organization_id;
+  IncomingStatus status = IncomingStatus::kAccepted;
+  std::string provider_event_id;
+  std::string event_type;
+  std::string event_id;  // the ulak event id, set by Publish for accepted and duplicate
+  std::string body;
+  std::string headers_json;
+  std::string reason;
+  TimePoint created_at;
+};
+
 // A publish: the event and one delivery per matching webhook.
 struct PublishRequest {
   Event event;
   std::vector<Delivery> deliveries;
+  // For a verified incoming webhook: the request, stored in the same transaction as
+  // "accepted", or as "duplicate" when the event was published before.
+  std::optional<IncomingRequest> incoming;
 };
 
 struct PublishResult {
@@ -159,6 +181,39 @@ struct AttemptStats {
   int64_t failed = 0;
   int64_t retrying = 0;
   double avg_response_time_ms = 0;
+};
+
+struct AttemptLog {
+  std::vector<Attempt> attempts;
+  AttemptStats stats;
+};
+
+}  // namespace ulak::store
+
+namespace ulak::store {
+
+// An incoming endpoint for one provider. JSON fields are given meaning by src/incoming.
+struct Source {
+  std::string id;
+  std::string organization_id;
+  std::string name;
+  std::string provider;
+  std::string secrets_json;  // ["whsec_..."]
+  std::string options_json;
+  std::string event_map_json;
+  bool default_for_provider = false;
+  bool is_active = true;
+  int64_t rejected_count = 0;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct IncomingFilter {
+  std::string organization_id;
+  std::string source_id;
+  std::optional<IncomingStatus> status;
+  int limit = 50;
+  std::string before;  // id cursor: only older requests
 };
 
 }  // namespace ulak::store

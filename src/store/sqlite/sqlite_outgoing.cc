@@ -125,6 +125,20 @@ Result<Page<Webhook>> SqliteStore::ListWebhooks(std::string_view organization_id
   return out;
 }
 
+Result<std::vector<Webhook>> SqliteStore::ListAllWebhooks(std::string_view organization_id) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
+      " FROM webhooks WHERE (?1 = '' OR organization_id = ?1) AND deleted_at IS NULL ORDER BY id"));
+  st->Bind(1, organization_id);
+  std::vector<Webhook> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    out.push_back(ReadWebhook(*st));
+  }
+  return out;
+}
+
 Result<std::vector<Webhook>> SqliteStore::ListActiveWebhooks(std::string_view organization_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
@@ -144,8 +158,9 @@ Status SqliteStore::UpdateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
       "UPDATE webhooks SET name = ?3, url = ?4, secret_key = ?5, events = ?6, custom_headers = ?7, "
       "retry_policy = ?8, is_active = ?9, retry_enabled = ?10, max_retries = ?11, timeout_seconds = ?12, "
-      "max_in_flight = ?13, last_triggered_at = ?14, updated_at = ?16 "
-      "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));  // ?15 (created_at) is bound but never changes
+      "max_in_flight = ?13, updated_at = ?16 WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
+  // ?14 (last_triggered_at) and ?15 (created_at) are bound but never written here: the
+  // delivery engine owns last_triggered_at, and a PATCH must not roll it back.
   st->Bind(1, w.id);
   BindWebhookFields(*st, w);
   ULAK_RETURN_IF_ERROR(st->Run());
@@ -187,6 +202,12 @@ Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<Publis
       if (found) {
         results.push_back(PublishResult{ReadEvent(*find), true, {}});
         find->Reset();
+        if (req.incoming) {
+          IncomingRequest incoming = *req.incoming;
+          incoming.status = IncomingStatus::kDuplicate;
+          incoming.event_id = results.back().event.id;
+          ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+        }
         continue;
       }
       find->Reset();
@@ -210,6 +231,12 @@ Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<Publis
           .Bind(5, DeliveryStatusName(d.status)).Bind(6, int64_t{d.attempts}).Bind(7, ToUnixMillis(d.next_attempt_at))
           .Bind(8, ToUnixMillis(d.created_at));
       ULAK_RETURN_IF_ERROR(dst->Run());
+    }
+    if (req.incoming) {
+      IncomingRequest incoming = *req.incoming;
+      incoming.status = IncomingStatus::kAccepted;
+      incoming.event_id = e.id;
+      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());
@@ -311,15 +338,38 @@ Result<Event> SqliteStore::GetEvent(std::string_view organization_id, std::strin
   return e;
 }
 
+Result<AttemptLog> SqliteStore::ListAttemptsWithStats(const AttemptFilter& filter) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  // One read transaction: the stats describe exactly the snapshot the list came from.
+  ULAK_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+  AttemptLog out;
+  Result<std::vector<Attempt>> attempts = ListAttemptsOn(*conn, filter);
+  Result<AttemptStats> stats = attempts.ok() ? GetAttemptStatsOn(*conn, filter) : Result<AttemptStats>(attempts.status());
+  (void)conn->Exec("COMMIT");
+  if (!stats.ok()) return stats.status();
+  out.attempts = std::move(attempts).value();
+  out.stats = *stats;
+  return out;
+}
+
 Result<std::vector<Attempt>> SqliteStore::ListAttempts(const AttemptFilter& filter) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  return ListAttemptsOn(*conn, filter);
+}
+
+Result<AttemptStats> SqliteStore::GetAttemptStats(const AttemptFilter& filter) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  return GetAttemptStatsOn(*conn, filter);
+}
+
+Result<std::vector<Attempt>> SqliteStore::ListAttemptsOn(Connection& conn, const AttemptFilter& filter) {
   const std::string sql =
       "SELECT a.id, a.delivery_id, a.organization_id, a.webhook_id, a.event_type, a.event_ref, a.request_url, "
       "a.request_signature, a.response_status, a.response_body, a.response_time_ms, a.status, a.attempt_number, "
       "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, COALESCE(e.payload, '') FROM attempts a "
       "LEFT JOIN deliveries d ON d.id = a.delivery_id LEFT JOIN events e ON e.id = d.event_id" +
       AttemptWhere(filter, true) + " ORDER BY a.id DESC LIMIT ?8";
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(sql));
   BindAttemptFilter(*st, filter, true);
   st->Bind(8, int64_t{filter.limit});
   std::vector<Attempt> out;
@@ -350,13 +400,12 @@ Result<std::vector<Attempt>> SqliteStore::ListAttempts(const AttemptFilter& filt
   return out;
 }
 
-Result<AttemptStats> SqliteStore::GetAttemptStats(const AttemptFilter& filter) {
-  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+Result<AttemptStats> SqliteStore::GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter) {
   const std::string sql =
       "SELECT COUNT(*), COALESCE(SUM(a.status = 'success'), 0), COALESCE(SUM(a.status = 'failed'), 0), "
       "COALESCE(SUM(a.status = 'retrying'), 0), COALESCE(AVG(a.response_time_ms), 0) FROM attempts a" +
       AttemptWhere(filter, false);
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(sql));
   BindAttemptFilter(*st, filter, false);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   AttemptStats stats;

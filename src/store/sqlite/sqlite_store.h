@@ -52,6 +52,19 @@ class SqliteStore final : public Store {
   Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
   Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) override;
   Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
+  Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) override;
+
+  // Incoming: sqlite_incoming.cc.
+  Status CreateSource(const Source& source) override;
+  Result<Source> GetSource(std::string_view organization_id, std::string_view id) override;
+  Result<Source> GetDefaultSource(std::string_view provider) override;
+  Result<Page<Source>> ListSources(std::string_view organization_id, const PageRequest& page) override;
+  Result<std::vector<Source>> ListAllSources(std::string_view organization_id) override;
+  Status UpdateSource(const Source& source) override;
+  Status DeleteSource(std::string_view organization_id, std::string_view id, TimePoint now) override;
+  Status RecordRejected(const IncomingRequest& request) override;
+  Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
+  Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
 
  private:
   // A pooled connection, returned to the pool when the lease ends.
@@ -72,6 +85,10 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, int max_connections)
       : path_(std::move(path)), max_connections_(max_connections) {}
   Result<Lease> Acquire();
+  // Inserts one incoming request row on conn (inside the caller's transaction, if any).
+  static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
+  static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
+  static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
   void Release(std::unique_ptr<Connection> conn);
 
   const std::string path_;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Node packages the end-to-end tests use (the official Standard Webhooks
+# verifier) into PREFIX/node_modules, pinned. Idempotent: a fast no-op when the pinned
+# versions are already there; serialized with flock so ctest's fixture and a test that
+# calls this itself never run npm into the same folder at once.
+#
+# Usage: scripts/install-test-node-deps.sh PREFIX
+# Fails (exit 1) when npm is missing: the tests that need it must fail, not skip.
+set -euo pipefail
+
+prefix=${1:?usage: install-test-node-deps.sh PREFIX}
+packages=("standardwebhooks@1.0.0")
+
+installed() {
+  local spec name version file
+  for spec in "${packages[@]}"; do
+    name=${spec%@*}
+    version=${spec##*@}
+    file="$prefix/node_modules/$name/package.json"
+    [[ -f "$file" ]] || return 1
+    grep -q "\"version\": *\"$version\"" "$file" || return 1
+  done
+}
+
+installed && exit 0
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-test-node-deps: npm is not installed; the Standard Webhooks verifier test needs it" >&2
+  exit 1
+fi
+
+mkdir -p "$prefix"
+exec 9>"$prefix/.install.lock"
+flock -w 300 9
+installed && exit 0
+
+echo "install-test-node-deps: installing ${packages[*]} into $prefix" >&2
+npm install --no-audit --no-fund --loglevel=error --prefix "$prefix" "${packages[@]}" >&2
+installed || { echo "install-test-node-deps: npm finished but ${packages[*]} is not in $prefix" >&2; exit 1; }

@@ -1,0 +1,215 @@
+#include "api/incoming.h"
+
+#include <strings.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/errors.h"
+#include "api/handler.h"
+#include "api/json_io.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "delivery/publisher.h"
+#include "incoming/event_map.h"
+#include "incoming/verifier.h"
+
+namespace ulak::api {
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The headers worth keeping with a request: provider ids, types and signatures (they are
+// not secrets), never credentials, cookies or a shared-secret header.
+std::string HeadersThatMatter(const incoming::Headers& headers, const incoming::SourceOptions& options) {
+  boost::json::object out;
+  for (const auto& [name, value] : headers) {
+    if (IEquals(name, "authorization") || IEquals(name, "cookie") || IEquals(name, options.secret_header)) continue;
+    const bool keep = IEquals(name, "content-type") || IEquals(name, "user-agent") ||
+                      strncasecmp(name.c_str(), "x-", 2) == 0 || strncasecmp(name.c_str(), "webhook-", 8) == 0 ||
+                      strncasecmp(name.c_str(), "stripe-", 7) == 0;
+    if (keep) out[name] = value;
+  }
+  return boost::json::serialize(out);
+}
+
+// Seed 000 answers a bad Stripe signature with 400; App Store likewise. Other senders get 401.
+int RejectionStatus(incoming::Provider provider) {
+  return provider == incoming::Provider::kStripe || provider == incoming::Provider::kApple ? 400 : 401;
+}
+
+void Receive(ApiContext& ctx, const store::Source& source, http::Request&& request, const http::Reply& reply) {
+  if (!source.is_active) {
+    reply(http::ErrorResponse(404, "not_found", "This source is not active."));
+    return;
+  }
+  const std::optional<incoming::Provider> provider = incoming::ParseProvider(source.provider);
+  Result<incoming::SourceOptions> options =
+      provider ? incoming::ParseSourceOptions(*provider, ParseJsonOr(source.options_json, boost::json::object())
+                                                             .as_object())
+               : Result<incoming::SourceOptions>(Internal("unknown provider " + source.provider));
+  if (!options.ok()) {
+    reply(ErrorFromStatus(Internal("stored source " + source.id + " is broken: " + options.status().message())));
+    return;
+  }
+  std::vector<std::string> secrets;
+  const boost::json::value stored = ParseJsonOr(source.secrets_json, boost::json::array());
+  if (stored.is_array()) {
+    for (const auto& s : stored.as_array()) {
+      if (s.is_string()) secrets.emplace_back(s.as_string());
+    }
+  }
+  incoming::Headers headers;
+  headers.reserve(request.headers.size());
+  for (auto& h : request.headers) headers.emplace_back(std::move(h.name), std::move(h.value));
+
+  store::IncomingRequest row;
+  row.id = NewId(ctx.clock, ctx.random);
+  row.source_id = source.id;
+  row.organization_id = source.organization_id;
+  row.headers_json = HeadersThatMatter(headers, *options);
+  row.created_at = ctx.clock.Now();
+
+  Result<incoming::VerifiedEvent> verified =
+      incoming::Verify(*provider, {request.body, headers, secrets, *options, ctx.clock.Now()});
+  if (!verified.ok()) {
+    row.status = store::IncomingStatus::kRejected;
+    row.reason = verified.status().message();
+    Log(LogLevel::kWarn, "incoming request rejected",
+        {{"source_id", source.id}, {"provider", source.provider}, {"reason", row.reason}});
+    if (Status s = ctx.store.RecordRejected(row); !s.ok()) {
+      Log(LogLevel::kError, "cannot record a rejected request", {{"error", s.message()}});
+    }
+    const bool malformed = verified.status().code() == ErrorCode::kMalformed;
+    reply(http::ErrorResponse(malformed ? 400 : RejectionStatus(*provider),
+                              malformed ? "invalid_payload" : "invalid_signature", row.reason));
+    return;
+  }
+
+  std::vector<incoming::EventMapRule> rules;
+  if (auto parsed = incoming::ParseEventMap(ParseJsonOr(source.event_map_json, boost::json::array())); parsed.ok()) {
+    rules = std::move(parsed).value();
+  }
+  row.provider_event_id = verified->provider_event_id;
+  row.event_type = verified->event_type;
+  row.body = std::move(request.body);
+
+  delivery::PublishInput input;
+  input.organization_id = source.organization_id;
+  input.event_type = incoming::MapEventType(rules, source.provider, verified->event_type);
+  input.event_id = verified->provider_event_id;
+  input.data = std::move(verified->data);
+  input.metadata = boost::json::object{{"source_id", source.id},
+                                       {"provider", source.provider},
+                                       {"provider_event_type", verified->event_type},
+                                       {"provider_event_id", verified->provider_event_id}};
+  input.incoming = std::move(row);
+  if (ctx.publisher == nullptr) {
+    reply(ErrorFromStatus(Unavailable("The delivery engine is not running.")));
+    return;
+  }
+  ctx.publisher->Publish(std::move(input), [reply](Result<store::PublishResult>&& result) {
+    if (!result.ok()) {
+      reply(ErrorFromStatus(result.status()));
+      return;
+    }
+    reply(JsonResponse(200, boost::json::object{{"received", true},
+                                                {"duplicate", result->duplicate},
+                                                {"event_id", result->event.id},
+                                                {"event", result->event.event_type}}));
+  });
+}
+
+http::RouteHandler ReceiveForSource(ApiContext& ctx) {
+  return [&ctx](http::Request&& request, const http::PathParams& params, http::Reply reply) {
+    Result<store::Source> source = ctx.store.GetSource("", params.Get("source_id"));
+    if (!source.ok()) {
+      reply(ErrorFromStatus(source.status()));
+      return;
+    }
+    Receive(ctx, *source, std::move(request), reply);
+  };
+}
+
+http::RouteHandler ReceiveForDefault(ApiContext& ctx, std::string provider) {
+  return [&ctx, provider](http::Request&& request, const http::PathParams&, http::Reply reply) {
+    Result<store::Source> source = ctx.store.GetDefaultSource(provider);
+    if (!source.ok()) {
+      reply(ErrorFromStatus(source.status()));
+      return;
+    }
+    Receive(ctx, *source, std::move(request), reply);
+  };
+}
+
+boost::json::object IncomingJson(const store::IncomingRequest& r) {
+  return {{"id", r.id},
+          {"source_id", r.source_id},
+          {"organization_id", r.organization_id},
+          {"status", store::IncomingStatusName(r.status)},
+          {"provider_event_id", r.provider_event_id},
+          {"provider_event_type", r.event_type},
+          {"event_id", r.event_id.empty() ? boost::json::value(nullptr) : boost::json::value(r.event_id)},
+          {"reason", r.reason.empty() ? boost::json::value(nullptr) : boost::json::value(r.reason)},
+          {"headers", ParseJsonOr(r.headers_json, boost::json::object())},
+          {"body", r.body},
+          {"created_at", FormatRfc3339(r.created_at)}};
+}
+
+Result<http::Response> ListIncoming(ApiContext& ctx, const http::Request& request, const Principal& principal) {
+  store::IncomingFilter f;
+  std::optional<std::string_view> org = request.GetQuery("organization_id");
+  if (auto source_id = request.GetQuery("source_id"); source_id && !source_id->empty()) {
+    ULAK_ASSIGN_OR_RETURN(store::Source s,
+                          ctx.store.GetSource(principal.is_admin ? "" : principal.organization_id, *source_id));
+    f.source_id = s.id;
+    if (!org) org = s.organization_id;  // the admin names the source, not its organization
+  }
+  ULAK_ASSIGN_OR_RETURN(f.organization_id, ResolveOrganization(principal, org, "organization_id", ctx.store));
+  if (auto status = request.GetQuery("status"); status && !status->empty()) {
+    f.status = store::ParseIncomingStatus(*status);
+    if (!f.status) return InvalidArgument("status must be accepted, rejected or duplicate.").WithField("status");
+  }
+  if (auto limit = request.GetQuery("limit")) {
+    const std::string text(*limit);
+    char* end = nullptr;
+    const long n = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || n < 1 || n > 1000) {
+      return InvalidArgument("limit must be an integer between 1 and 1000.").WithField("limit");
+    }
+    f.limit = static_cast<int>(n);
+  }
+  if (auto cursor = request.GetQuery("cursor"); cursor && !cursor->empty()) {
+    if (!LooksLikeId(*cursor)) return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
+    f.before = std::string(*cursor);
+  }
+  const int limit = f.limit;
+  f.limit = limit + 1;
+  ULAK_ASSIGN_OR_RETURN(std::vector<store::IncomingRequest> rows, ctx.store.ListIncoming(f));
+  std::string next_cursor;
+  if (static_cast<int>(rows.size()) > limit) {
+    rows.resize(limit);
+    next_cursor = rows.back().id;
+  }
+  boost::json::array items;
+  for (const auto& r : rows) items.push_back(IncomingJson(r));
+  boost::json::object out{{"requests", std::move(items)}};
+  out["next_cursor"] = next_cursor.empty() ? boost::json::value(nullptr) : boost::json::value(next_cursor);
+  out["has_more"] = !next_cursor.empty();
+  return JsonResponse(200, out);
+}
+
+}  // namespace
+
+void AddIncomingRoutes(ApiContext& ctx, http::Router& router) {
+  using http::Method;
+  router.Add(Method::kPost, "/api/webhooks/stripe", ReceiveForDefault(ctx, "stripe"));
+  router.Add(Method::kPost, "/api/webhooks/apple", ReceiveForDefault(ctx, "apple"));
+  router.Add(Method::kGet, "/api/incoming/logs",
+             WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return ListIncoming(ctx, req, who); }));
+  router.Add(Method::kPost, "/api/incoming/{source_id}", ReceiveForSource(ctx));
+}
+
+}  // namespace ulak::api
