@@ -13,6 +13,8 @@ packages=(
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the throwaway PostgreSQL cluster of the PostgreSQL store tests (initdb, pg_ctl)
+  postgresql-15
   # fuzz targets (tests/fuzz): clang and its libFuzzer runtime
   clang-14 libclang-rt-14-dev
 )

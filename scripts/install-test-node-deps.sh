@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Node packages the end-to-end tests use (the official Standard Webhooks
-# verifier) into PREFIX/node_modules, pinned. Idempotent: a fast no-op when the pinned
-# versions are already there; serialized with flock so ctest's fixture and a test that
-# calls this itself never run npm into the same folder at once.
+# Installs the Node packages the end-to-end tests use into PREFIX/node_modules, pinned: the
+# providers' own libraries that sign or verify webhooks (Standard Webhooks, Stripe, GitHub's
+# @octokit/webhooks-methods, Apple's app-store-server-library) and jose, which signs the
+# test App Store JWS. Idempotent: a fast no-op when the pinned versions are already there;
+# serialized with flock so ctest's fixture and a test that calls this itself never run npm
+# into the same folder at once.
 #
 # Usage: scripts/install-test-node-deps.sh PREFIX
 # Fails (exit 1) when npm is missing: the tests that need it must fail, not skip.
 set -euo pipefail
 
 prefix=${1:?usage: install-test-node-deps.sh PREFIX}
-packages=("standardwebhooks@1.0.0")
+packages=(
+  "standardwebhooks@1.0.0"
+  "stripe@23.1.0"
+  "@octokit/webhooks-methods@6.0.0"
+  "jose@6.2.17"
+  "@apple/app-store-server-library@3.1.0"
+)
 
 installed() {
   local spec name version file
@@ -25,7 +33,7 @@ installed() {
 installed && exit 0
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install-test-node-deps: npm is not installed; the Standard Webhooks verifier test needs it" >&2
+  echo "install-test-node-deps: npm is not installed; the end-to-end tests of webhook signatures need it" >&2
   exit 1
 fi
 

@@ -4,6 +4,7 @@
 #include "api/json_io.h"
 #include "api/events.h"
 #include "api/incoming.h"
+#include "api/operations.h"
 #include "api/registry.h"
 #include "api/sources.h"
 #include "api/organizations.h"
@@ -35,6 +36,7 @@ http::Router BuildRouter(ApiContext& ctx) {
   AddWebhookRoutes(ctx, router);
   AddSourceRoutes(ctx, router);
   AddRegistryRoutes(ctx, router);
+  AddOperationRoutes(ctx, router);
   AddEventRoutes(ctx, router);
   return router;
 }

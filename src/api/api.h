@@ -11,6 +11,7 @@
 namespace ulak {
 namespace delivery {
 class DeliveryEngine;
+class DeliveryOperations;
 class Publisher;
 }  // namespace delivery
 
@@ -27,6 +28,7 @@ struct ApiContext {
   delivery::DeliveryEngine* engine = nullptr;
   Mode mode = Mode::kDevelopment;
   std::string cron_secret;  // CRON_SECRET: authorizes POST /api/webhooks/retry; empty: admin key only
+  delivery::DeliveryOperations* operations = nullptr;
 };
 
 http::Router BuildRouter(ApiContext& ctx);

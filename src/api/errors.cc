@@ -48,6 +48,7 @@ http::Response ErrorFromStatus(const Status& status) {
   }
   http::Response r = http::ErrorResponse(HttpStatusFor(status.code()), CodeFor(status.code()), status.message());
   if (status.code() == ErrorCode::kUnauthenticated) r.SetHeader("WWW-Authenticate", "Bearer");
+  if (status.code() == ErrorCode::kResourceExhausted) r.SetHeader("Retry-After", "1");
   if (status.code() == ErrorCode::kUnavailable) {
     Log(LogLevel::kWarn, "store unavailable", {{"detail", status.message()}});
     r.SetHeader("Retry-After", "1");

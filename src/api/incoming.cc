@@ -8,6 +8,7 @@
 #include "api/errors.h"
 #include "api/handler.h"
 #include "api/json_io.h"
+#include "api/pagination.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "delivery/publisher.h"
@@ -160,7 +161,8 @@ boost::json::object IncomingJson(const store::IncomingRequest& r) {
 
 Result<http::Response> ListIncoming(ApiContext& ctx, const http::Request& request, const Principal& principal) {
   store::IncomingFilter f;
-  std::optional<std::string_view> org = request.GetQuery("organization_id");
+  std::optional<std::string> org;
+  if (auto q = request.GetQuery("organization_id")) org = std::string(*q);
   if (auto source_id = request.GetQuery("source_id"); source_id && !source_id->empty()) {
     ULAK_ASSIGN_OR_RETURN(store::Source s,
                           ctx.store.GetSource(principal.is_admin ? "" : principal.organization_id, *source_id));
@@ -172,19 +174,8 @@ Result<http::Response> ListIncoming(ApiContext& ctx, const http::Request& reques
     f.status = store::ParseIncomingStatus(*status);
     if (!f.status) return InvalidArgument("status must be accepted, rejected or duplicate.").WithField("status");
   }
-  if (auto limit = request.GetQuery("limit")) {
-    const std::string text(*limit);
-    char* end = nullptr;
-    const long n = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || n < 1 || n > 1000) {
-      return InvalidArgument("limit must be an integer between 1 and 1000.").WithField("limit");
-    }
-    f.limit = static_cast<int>(n);
-  }
-  if (auto cursor = request.GetQuery("cursor"); cursor && !cursor->empty()) {
-    if (!LooksLikeId(*cursor)) return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
-    f.before = std::string(*cursor);
-  }
+  ULAK_ASSIGN_OR_RETURN(f.limit, ParseLimit(request, 50, 1000));
+  ULAK_ASSIGN_OR_RETURN(f.before, ParseCursor(request));
   const int limit = f.limit;
   f.limit = limit + 1;
   ULAK_ASSIGN_OR_RETURN(std::vector<store::IncomingRequest> rows, ctx.store.ListIncoming(f));

@@ -128,4 +128,11 @@ http::Response JsonResponse(int status, const boost::json::value& body) {
   return r;
 }
 
+http::Response NoContent() {
+  http::Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
 }  // namespace ulak::api

@@ -34,5 +34,7 @@ Result<std::optional<bool>> OptionalBool(const boost::json::object& obj, std::st
 boost::json::value ParseJsonOr(std::string_view json, boost::json::value fallback);
 
 http::Response JsonResponse(int status, const boost::json::value& body);
+// 204 with no body: the answer to a DELETE.
+http::Response NoContent();
 
 }  // namespace ulak::api

@@ -6,24 +6,29 @@
 
 namespace ulak::api {
 
+Result<int> ParseLimit(const http::Request& request, int default_limit, int max_limit) {
+  std::optional<std::string_view> limit = request.GetQuery("limit");
+  if (!limit) return default_limit;
+  int n = 0;
+  const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+  if (ec != std::errc() || end != limit->data() + limit->size() || n < 1 || n > max_limit) {
+    return InvalidArgument("limit must be an integer between 1 and " + std::to_string(max_limit) + ".")
+        .WithField("limit");
+  }
+  return n;
+}
+
+Result<std::string> ParseCursor(const http::Request& request) {
+  std::optional<std::string_view> cursor = request.GetQuery("cursor");
+  if (!cursor || cursor->empty()) return std::string();
+  if (!LooksLikeId(*cursor)) return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
+  return std::string(*cursor);
+}
+
 Result<store::PageRequest> ParsePageRequest(const http::Request& request) {
   store::PageRequest page;
-  page.limit = kDefaultPageLimit;
-  if (auto limit = request.GetQuery("limit")) {
-    int n = 0;
-    const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
-    if (ec != std::errc() || end != limit->data() + limit->size() || n < 1 || n > kMaxPageLimit) {
-      return InvalidArgument("limit must be an integer between 1 and " + std::to_string(kMaxPageLimit) + ".")
-          .WithField("limit");
-    }
-    page.limit = n;
-  }
-  if (auto cursor = request.GetQuery("cursor"); cursor && !cursor->empty()) {
-    if (!LooksLikeId(*cursor)) {
-      return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
-    }
-    page.after = std::string(*cursor);
-  }
+  ULAK_ASSIGN_OR_RETURN(page.limit, ParseLimit(request, kDefaultPageLimit, kMaxPageLimit));
+  ULAK_ASSIGN_OR_RETURN(page.after, ParseCursor(request));
   return page;
 }
 

@@ -153,10 +153,7 @@ Result<http::Response> PatchSource(ApiContext& ctx, const http::Request& request
 Result<http::Response> DeleteSource(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
   ULAK_ASSIGN_OR_RETURN(store::Source s, ctx.store.GetSource(ScopeOf(principal), params.Get("id")));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteSource(s.organization_id, s.id, ctx.clock.Now()));
-  http::Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return NoContent();
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ bool ValidEventType(std::string_view t, bool allow_wildcard) {
       if (segment_empty) return false;
       segment_empty = true;
     } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-               c == ':') {
+               c == ':' || c == '/') {  // '/': Shopify topics such as "orders/create"
       segment_empty = false;
     } else {
       return false;
@@ -194,7 +194,25 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> retry_enabled, OptionalBool(body, "retry_enabled"));
   if (retry_enabled) next.retry_enabled = *retry_enabled;
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> active, OptionalBool(body, "is_active"));
-  if (active) next.is_active = *active;
+  if (active) {
+    if (*active && !next.is_active) {  // re-enabled: the old failure streak no longer counts
+      next.disabled_reason.clear();
+      next.disabled_at.reset();
+      next.consecutive_failures = 0;
+      next.first_failure_at.reset();
+    }
+    next.is_active = *active;
+  }
+  if (const boost::json::value* v = body.if_contains("rate_limit_per_s"); v != nullptr) {
+    if (v->is_null()) {
+      next.rate_limit_per_s.reset();
+    } else {
+      ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> rate, OptionalInt(body, "rate_limit_per_s", 1, 100000));
+      next.rate_limit_per_s = static_cast<int>(*rate);
+    }
+  }
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> gone, OptionalBool(body, "disable_on_gone"));
+  if (gone) next.disable_on_gone = *gone;
   w = std::move(next);
   return Status::Ok();
 }

@@ -14,7 +14,7 @@ namespace ulak::api {
 // `creating` requires name, url and events.
 Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creating, store::Webhook& webhook);
 
-// An event type: dot-separated segments of [A-Za-z0-9_:-], at most 200 characters. With
+// An event type: dot-separated segments of [A-Za-z0-9_:/-], at most 200 characters. With
 // allow_wildcard (subscriptions), "prefix.*" and "*" too.
 bool ValidEventType(std::string_view type, bool allow_wildcard);
 

@@ -38,6 +38,11 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"retry_policy", ParseJsonOr(w.retry_policy_json, boost::json::object())},
           {"max_in_flight", w.max_in_flight},
           {"last_triggered_at", OptionalTimeJson(w.last_triggered_at)},
+          {"rate_limit_per_s", w.rate_limit_per_s ? boost::json::value(*w.rate_limit_per_s) : boost::json::value(nullptr)},
+          {"disable_on_gone", w.disable_on_gone},
+          {"disabled_reason", w.disabled_reason.empty() ? boost::json::value(nullptr) : boost::json::value(w.disabled_reason)},
+          {"disabled_at", OptionalTimeJson(w.disabled_at)},
+          {"previous_secret_expires_at", OptionalTimeJson(w.previous_secret_expires_at)},
           {"created_at", FormatRfc3339(w.created_at)},
           {"updated_at", FormatRfc3339(w.updated_at)}};
 }
@@ -108,7 +113,22 @@ Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& reques
   }
   ULAK_RETURN_IF_ERROR(ApplyWebhookFields(body, ctx.mode, false, w));
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> regenerate, OptionalBool(body, "regenerate_secret"));
-  if (regenerate.value_or(false)) w.secret_key = delivery::NewSecretKey(ctx.random);
+  ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> grace_s, OptionalInt(body, "grace_period_s", 0, 30 * 86400));
+  if (grace_s && !regenerate.value_or(false)) {
+    return InvalidArgument("grace_period_s only applies with regenerate_secret: true.").WithField("grace_period_s");
+  }
+  if (regenerate.value_or(false)) {
+    // With a grace period the old secret keeps signing (a second webhook-signature) until
+    // receivers have switched.
+    if (grace_s.value_or(0) > 0) {
+      w.previous_secret_key = w.secret_key;
+      w.previous_secret_expires_at = ctx.clock.Now() + std::chrono::seconds(*grace_s);
+    } else {
+      w.previous_secret_key.clear();
+      w.previous_secret_expires_at.reset();
+    }
+    w.secret_key = delivery::NewSecretKey(ctx.random);
+  }
   w.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.UpdateWebhook(w));
   if (!w.is_active) (void)ctx.store.CancelPendingDeliveries(w.id);
@@ -130,10 +150,7 @@ Result<http::Response> DeleteWebhook(ApiContext& ctx, const http::PathParams& pa
   ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteWebhook(w.organization_id, w.id, ctx.clock.Now()));
   if (ctx.engine != nullptr) ctx.engine->RemoveWebhook(w.id);
-  http::Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return NoContent();
 }
 
 Status TestWebhook(ApiContext& ctx, http::Request&& request, const Principal& principal, http::Reply reply) {
@@ -199,19 +216,8 @@ Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, c
     f.since = ParseTime(*since);
     if (!f.since) return InvalidArgument("since must be an RFC 3339 time or unix seconds.").WithField("since");
   }
-  if (auto limit = request.GetQuery("limit")) {
-    char* end = nullptr;
-    const std::string text(*limit);
-    const long n = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || n < 1 || n > 1000) {
-      return InvalidArgument("limit must be an integer between 1 and 1000.").WithField("limit");
-    }
-    f.limit = static_cast<int>(n);
-  }
-  if (auto cursor = request.GetQuery("cursor"); cursor && !cursor->empty()) {
-    if (!LooksLikeId(*cursor)) return InvalidArgument("cursor is not a cursor this API returned.").WithField("cursor");
-    f.before = std::string(*cursor);
-  }
+  ULAK_ASSIGN_OR_RETURN(f.limit, ParseLimit(request, 50, 1000));
+  ULAK_ASSIGN_OR_RETURN(f.before, ParseCursor(request));
   // One more than asked tells whether another page exists.
   store::AttemptFilter probe = f;
   probe.limit = f.limit + 1;

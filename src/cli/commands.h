@@ -11,5 +11,9 @@ int RunServe(const Config& config);
 int RunMigrate(const std::string& database_url);
 // Prints every source and webhook as seed 000's registry YAML.
 int RunRegistry(const std::string& database_url, const std::string& organization_id);
+// Re-encrypts every stored secret under ULAK_MASTER_KEY (ULAK_MASTER_KEY_PREVIOUS holds the
+// keys they were sealed with); reports how many values were re-sealed. Run it with the
+// server stopped (see store/encrypting_store.h).
+int RunRotateMasterKey(const Config& config);
 
 }  // namespace ulak::cli

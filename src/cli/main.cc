@@ -50,6 +50,15 @@ int main(int argc, char** argv) {
   registry->add_option("--database", registry_database, "database URL (env ULAK_DATABASE)")->envname("ULAK_DATABASE");
   registry->add_option("--organization", registry_organization, "only this organization's configurations");
 
+  std::optional<std::string> rotate_database, rotate_mode;
+  CLI::App* rotate = app.add_subcommand(
+      "rotate-master-key",
+      "Re-encrypt every stored secret under ULAK_MASTER_KEY; ULAK_MASTER_KEY_PREVIOUS names the old key(s). "
+      "Run it with the server stopped");
+  rotate->add_option("--database", rotate_database, "database URL (env ULAK_DATABASE; default sqlite:./data/ulak.db)");
+  rotate->add_option("--mode", rotate_mode, "development|production (env ULAK_MODE; default development)")
+      ->check(CLI::IsMember({"development", "production"}));
+
   app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -65,6 +74,13 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand(migrate)) return ulak::cli::RunMigrate(migrate_database);
   if (app.got_subcommand(registry)) return ulak::cli::RunRegistry(registry_database, registry_organization);
+  if (app.got_subcommand(rotate)) {
+    ulak::Config config;
+    if (ulak::Status s = ulak::ApplyEnvironment(ulak::ProcessEnv, config); !s.ok()) return BadConfig(s);
+    if (rotate_database) config.database = *rotate_database;
+    if (rotate_mode) config.mode = ulak::ParseMode(*rotate_mode).value();
+    return ulak::cli::RunRotateMasterKey(config);
+  }
 
   ulak::Config config;
   if (flags.config_file) {

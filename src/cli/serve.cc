@@ -8,12 +8,15 @@
 #include "api/api.h"
 #include "api/registry.h"
 #include "cli/commands.h"
+#include "cli/master_key.h"
 #include "common/log.h"
 #include "delivery/engine.h"
+#include "delivery/operations.h"
 #include "delivery/http_transport.h"
 #include "delivery/publisher.h"
 #include "delivery/ssrf_guard.h"
 #include "http/server.h"
+#include "store/encrypting_store.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -89,10 +92,18 @@ int RunServe(const Config& config) {
   Result<std::pair<std::string, uint16_t>> listen = ParseHostPort(config.listen);
   if (!listen.ok()) return Fail("invalid listen address", listen.status());
 
+  // Before the database is touched: production without a master key must not even start.
+  Result<std::shared_ptr<const crypto::SecretBox>> box = LoadSecretBox(config, DataDirectoryFor(config.database));
+  if (!box.ok()) return Fail("cannot load the master key", box.status());
+
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(config.database);
   if (!opened.ok()) return Fail("cannot open the database", opened.status());
   std::unique_ptr<store::Store> store = std::move(opened).value();
   if (Status s = store->Migrate(); !s.ok()) return Fail("cannot migrate the database", s);
+  // Everything below reads and writes secrets through the encrypting store only.
+  auto encrypting = std::make_unique<store::EncryptingStore>(std::move(store), *box);
+  if (Status s = encrypting->CheckAllSecretsOpen(); !s.ok()) return Fail("cannot decrypt the stored secrets", s);
+  store = std::move(encrypting);
 
   Random& random = SystemRandom::Instance();
   std::optional<std::string> env_admin_key = ProcessEnv("ULAK_ADMIN_KEY");
@@ -108,18 +119,27 @@ int RunServe(const Config& config) {
   delivery::CurlTransportOptions transport_options;
   transport_options.address_filter = [guard](const sockaddr* addr, socklen_t len) { return guard->Check(addr, len); };
   std::unique_ptr<delivery::HttpTransport> transport = delivery::MakeCurlTransport(std::move(transport_options));
-  delivery::DeliveryEngine engine(*store, writer, *transport, clock, random);
-  if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
+  delivery::EngineOptions engine_options;
+  engine_options.auto_disable_failures = static_cast<int>(config.auto_disable_failures);
+  engine_options.auto_disable_after = std::chrono::seconds(config.auto_disable_after_s);
+  engine_options.max_pending = config.max_pending_deliveries;
+  delivery::DeliveryEngine engine(*store, writer, *transport, clock, random, engine_options);
   delivery::Publisher publisher(*store, writer, engine, clock, random);
+  delivery::DeliveryOperations operations(*store, engine, publisher, clock, random);
+  engine.SetDisableHandler([&operations](const delivery::ConfigPtr& webhook, const std::string& reason) {
+    operations.DisableWebhook(webhook, reason);
+  });
+  if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
 
   api::Authenticator auth(*store, admin->hash);
   api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
-                      ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or(""))};
+                      ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or("")), &operations};
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),
       [router](http::Request&& request, http::Reply reply) { router->Dispatch(std::move(request), std::move(reply)); });
   if (!listening.ok()) {
+    operations.Stop();
     engine.Stop();
     transport->Stop();
     writer.Stop();
@@ -148,6 +168,7 @@ int RunServe(const Config& config) {
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->Stop();  // in-flight requests finish first
   server.reset();
+  operations.Stop();
   engine.Stop();     // tries in flight stay pending in the store
   transport->Stop();
   writer.Stop();     // commits every recorded attempt

@@ -26,6 +26,12 @@ struct Config {
   // CIDRs). Unset: 127.0.0.0/8 and ::1 in development (local sinks), none in production.
   std::optional<std::string> allowed_networks;
 
+  // Delivery operations: auto-disable after this many consecutive failed deliveries spanning
+  // at least this long (0 failures: never), and the backlog bound beyond which publishes get 429.
+  int64_t auto_disable_failures = 50;
+  int64_t auto_disable_after_s = 3 * 86400;
+  uint64_t max_pending_deliveries = 200'000;
+
   // HTTP limits.
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16 * 1024;

@@ -95,6 +95,7 @@ void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
     return;
   }
   std::lock_guard lock(mu_);
+  streaks_.erase(config->record.id);  // re-seeded from the new configuration's stored streak
   auto it = queues_.find(config->record.id);
   if (it != queues_.end()) {
     it->second.config = config;
@@ -106,6 +107,7 @@ void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
 
 void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
   std::lock_guard lock(mu_);
+  streaks_.erase(webhook_id);
   auto it = queues_.find(webhook_id);
   if (it == queues_.end()) return;
   held_ -= it->second.ready.size();
@@ -150,7 +152,7 @@ void DeliveryEngine::ScheduleLocked(std::shared_ptr<Item> item, TimePoint due) {
 }
 
 void DeliveryEngine::RingLocked(const std::string& webhook_id, WebhookQueue& q) {
-  if (q.in_ring || q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) return;
+  if (q.in_ring || q.throttled_until || q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) return;
   q.in_ring = true;
   ring_.push_back(webhook_id);
 }
@@ -164,6 +166,22 @@ void DeliveryEngine::Run() {
       timers_.pop();
       MakeReadyLocked(std::move(item));
     }
+    // Webhooks whose token bucket has refilled go back in the ring.
+    std::optional<TimePoint> next_token;
+    for (size_t i = 0; i < throttled_.size();) {
+      auto it = queues_.find(throttled_[i]);
+      if (it == queues_.end() || !it->second.throttled_until || *it->second.throttled_until <= now) {
+        if (it != queues_.end()) {
+          it->second.throttled_until.reset();
+          RingLocked(it->first, it->second);
+        }
+        throttled_[i] = std::move(throttled_.back());
+        throttled_.pop_back();
+      } else {
+        next_token = next_token ? std::min(*next_token, *it->second.throttled_until) : *it->second.throttled_until;
+        ++i;
+      }
+    }
     // Round-robin: one delivery per webhook per turn, so no webhook starves another.
     std::vector<std::shared_ptr<Item>> launch;
     while (!ring_.empty()) {
@@ -173,7 +191,12 @@ void DeliveryEngine::Run() {
       if (it == queues_.end()) continue;
       WebhookQueue& q = it->second;
       q.in_ring = false;
-      if (q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) continue;
+      if (q.ready.empty() || q.in_flight >= q.config->record.max_in_flight || q.throttled_until) continue;
+      if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
+        throttled_.push_back(id);
+        next_token = next_token ? std::min(*next_token, *q.throttled_until) : *q.throttled_until;
+        continue;
+      }
       std::shared_ptr<Item> item = std::move(q.ready.front());
       q.ready.pop_front();
       item->config = q.config;
@@ -192,8 +215,10 @@ void DeliveryEngine::Run() {
       continue;
     }
     auto wait = options_.tick;
-    if (!timers_.empty()) {
-      const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(timers_.top().due - now);
+    std::optional<TimePoint> next = next_token;
+    if (!timers_.empty()) next = next ? std::min(*next, timers_.top().due) : timers_.top().due;
+    if (next) {
+      const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
       wait = std::max(std::chrono::milliseconds(1), std::min(wait, until_due));
     }
     wake_.wait_for(lock, wait);
@@ -202,7 +227,7 @@ void DeliveryEngine::Run() {
 
 void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
                             std::function<void(store::Attempt&&, bool retry_later)> done) {
-  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->work, clock_.NowUnixSeconds());
+  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->work, clock_.Now());
   transport_.Send(std::move(signed_request.request),
                   [this, item, allow_retry, signature = std::move(signed_request.signature),
                    done = std::move(done)](TransportResult&& result) {
@@ -211,10 +236,12 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
                       if (stopping_) return;  // abandoned: still pending in the store, tried after restart
                     }
                     store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry);
+                    const std::string disable_reason = TrackStreak(*item, result, outcome);
                     const bool retry_later = outcome.delivery_status == store::DeliveryStatus::kRetrying;
                     store::Attempt attempt = outcome.attempt;
                     writer_.Record(std::move(outcome));
                     done(std::move(attempt), retry_later);
+                    if (!disable_reason.empty() && disable_handler_) disable_handler_(item->config, disable_reason);
                   });
 }
 
@@ -251,7 +278,8 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
     return out;
   }
   std::optional<std::chrono::milliseconds> delay;
-  if (allow_retry) {
+  const bool gone = result.error == TransportError::kNone && result.status == 410 && config.record.disable_on_gone;
+  if (allow_retry && !gone) {
     delay = DelayBeforeRetry(config.retry_policy, config.record.retry_enabled, config.record.max_retries,
                              attempt_number, random_);
   }
@@ -262,6 +290,60 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
     a.status = out.delivery_status = store::DeliveryStatus::kFailed;
   }
   return out;
+}
+
+std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult& result,
+                                        store::AttemptOutcome& outcome) {
+  const store::Webhook& w = item.config->record;
+  if (outcome.delivery_status == store::DeliveryStatus::kRetrying) return "";  // not finished yet
+  const TimePoint now = outcome.attempt.created_at;
+  std::lock_guard lock(mu_);
+  auto [it, fresh] = streaks_.try_emplace(w.id);
+  Streak& streak = it->second;
+  if (fresh) streak = Streak{w.consecutive_failures, w.first_failure_at};
+  if (outcome.delivery_status == store::DeliveryStatus::kSuccess) {
+    streak = Streak{};
+  } else {
+    if (streak.failures == 0 || !streak.first_failure_at) streak.first_failure_at = now;
+    ++streak.failures;
+  }
+  outcome.consecutive_failures = streak.failures;
+  outcome.first_failure_at = streak.first_failure_at;
+  if (result.error == TransportError::kNone && result.status == 410 && w.disable_on_gone) {
+    return "The endpoint answered 410 Gone.";
+  }
+  if (options_.auto_disable_failures > 0 && streak.failures >= options_.auto_disable_failures &&
+      now - *streak.first_failure_at >= options_.auto_disable_after) {
+    const auto hours = std::chrono::duration_cast<std::chrono::hours>(now - *streak.first_failure_at).count();
+    return std::to_string(streak.failures) + " consecutive deliveries failed over " + std::to_string(hours) +
+           " hours.";
+  }
+  return "";
+}
+
+bool DeliveryEngine::Overloaded() {
+  std::lock_guard lock(mu_);
+  return held_ >= options_.max_pending;
+}
+
+bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
+  const std::optional<int>& limit = q.config->record.rate_limit_per_s;
+  if (!limit || *limit <= 0) return true;
+  const double rate = *limit;
+  if (q.refilled_at == TimePoint()) {
+    q.tokens = rate;  // a full bucket at first sight: one second's burst
+  } else {
+    const double elapsed_s = std::chrono::duration<double>(now - q.refilled_at).count();
+    q.tokens = std::min(rate, q.tokens + std::max(0.0, elapsed_s) * rate);
+  }
+  q.refilled_at = now;
+  if (q.tokens >= 1.0) {
+    q.tokens -= 1.0;
+    return true;
+  }
+  const auto wait = std::chrono::duration<double>((1.0 - q.tokens) / rate);
+  q.throttled_until = now + std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1);
+  return false;
 }
 
 void DeliveryEngine::OnQueuedResult(const std::shared_ptr<Item>& item, store::Attempt&& attempt, bool retry_later) {

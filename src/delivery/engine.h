@@ -17,6 +17,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,12 @@ struct EngineOptions {
   // Longest the dispatcher sleeps between looks at the clock: retries fire within this of
   // their time, and a ManualClock advanced by a test is noticed within it.
   std::chrono::milliseconds tick{100};
+  // Auto-disable: a webhook whose last `auto_disable_failures` deliveries all failed, the
+  // first of them at least `auto_disable_after` ago, is disabled. 0 failures: never.
+  int auto_disable_failures = 50;
+  std::chrono::milliseconds auto_disable_after{std::chrono::hours(72)};
+  // Backpressure: beyond this many deliveries held in memory, publishes are refused (429).
+  size_t max_pending = 200'000;
 };
 
 class DeliveryEngine {
@@ -65,6 +72,13 @@ class DeliveryEngine {
   void RemoveWebhook(const std::string& webhook_id);
   // Makes every waiting retry due now (POST /api/webhooks/retry); returns how many.
   int RunDueRetriesNow();
+  // True when the backlog in memory passed max_pending: callers should refuse new work.
+  bool Overloaded();
+
+  // Called (on the transport's thread, never under the engine's lock) when a webhook must be
+  // disabled: a 410 Gone with disable_on_gone, or the auto-disable rule. Set before Start().
+  using DisableHandler = std::function<void(const ConfigPtr& config, const std::string& reason)>;
+  void SetDisableHandler(DisableHandler handler) { disable_handler_ = std::move(handler); }
 
   // Sends one delivery at once, outside the queues and caps, with no retries, records the
   // attempt, and calls `done` with it (on the transport's thread).
@@ -89,6 +103,15 @@ class DeliveryEngine {
     std::deque<std::shared_ptr<Item>> ready;
     int in_flight = 0;
     bool in_ring = false;
+    // Token bucket for rate_limit_per_s: refilled continuously, holds at most one second's worth.
+    double tokens = 0;
+    TimePoint refilled_at;
+    std::optional<TimePoint> throttled_until;
+  };
+  // A webhook's current run of failed deliveries (auto-disable), seeded from the store.
+  struct Streak {
+    int failures = 0;
+    std::optional<TimePoint> first_failure_at;
   };
 
   void Run();
@@ -101,6 +124,11 @@ class DeliveryEngine {
   void OnQueuedResult(const std::shared_ptr<Item>& item, store::Attempt&& attempt, bool retry_later);
   store::AttemptOutcome Judge(const Item& item, const TransportResult& result, const std::string& signature,
                               bool allow_retry);
+  // Updates the webhook's failure streak with a finished delivery; returns why the webhook
+  // must be disabled now, or an empty string.
+  std::string TrackStreak(const Item& item, const TransportResult& result, store::AttemptOutcome& outcome);
+  // REQUIRES: mu_ held. True when the webhook may send now (takes a token).
+  bool TakeTokenLocked(WebhookQueue& q, TimePoint now);
 
   store::Store& store_;
   store::StoreWriter& writer_;
@@ -113,10 +141,13 @@ class DeliveryEngine {
   std::condition_variable wake_;
   std::unordered_map<std::string, WebhookQueue> queues_;  // GUARDED_BY(mu_)
   std::deque<std::string> ring_;                          // GUARDED_BY(mu_): webhooks with sendable work
+  std::vector<std::string> throttled_;                    // GUARDED_BY(mu_): waiting for a token
+  std::unordered_map<std::string, Streak> streaks_;       // GUARDED_BY(mu_)
   std::priority_queue<Timed, std::vector<Timed>, std::greater<>> timers_;  // GUARDED_BY(mu_)
   uint64_t timer_seq_ = 0;                                // GUARDED_BY(mu_)
   size_t held_ = 0;                                       // GUARDED_BY(mu_)
   bool stopping_ = false;                                 // GUARDED_BY(mu_)
+  DisableHandler disable_handler_;
   std::thread dispatcher_;
 };
 

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "common/ids.h"
@@ -266,6 +268,153 @@ TEST_F(EngineTest, RemovedWebhookGetsNoMoreTries) {
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(transport_.SentCount(), 1u);
   EXPECT_EQ(engine_->PendingCountForTest(), 0u);
+}
+
+}  // namespace
+}  // namespace ulak::delivery
+
+namespace ulak::delivery {
+namespace {
+
+class EngineOperationsTest : public EngineTest {
+ protected:
+  void StartEngineWith(EngineOptions options) {
+    options.tick = std::chrono::milliseconds(5);
+    engine_ = std::make_unique<DeliveryEngine>(*store_, *writer_, transport_, clock_, random_, options);
+    engine_->SetDisableHandler([this](const ConfigPtr& config, const std::string& reason) {
+      std::lock_guard lock(mu_);
+      disabled_.emplace_back(config->record.id, reason);
+    });
+    ASSERT_TRUE(engine_->Start().ok());
+    publisher_ = std::make_unique<Publisher>(*store_, *writer_, *engine_, clock_, random_);
+  }
+  std::vector<std::pair<std::string, std::string>> Disabled() {
+    std::lock_guard lock(mu_);
+    return disabled_;
+  }
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> disabled_;
+};
+
+TEST_F(EngineOperationsTest, AutoDisablesAfterNConsecutiveFailuresSpanningT) {
+  StartEngineWith(EngineOptions{.auto_disable_failures = 3, .auto_disable_after = seconds(60)});
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})", /*max_retries=*/0);
+  // Three failed deliveries within a few seconds: the count is reached, the span is not.
+  for (int i = 0; i < 3; ++i) {
+    Publish();
+    ASSERT_TRUE(transport_.WaitForSent(i + 1));
+    transport_.Complete(i, 500);
+    clock_.Advance(seconds(1));
+  }
+  EXPECT_TRUE(Disabled().empty());
+  // A fourth failure a minute after the first: disabled.
+  clock_.Advance(seconds(60));
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  transport_.Complete(3, 503);
+  ASSERT_EQ(Disabled().size(), 1u);
+  EXPECT_EQ(Disabled()[0].first, id);
+  EXPECT_NE(Disabled()[0].second.find("4 consecutive deliveries failed"), std::string::npos);
+  // The streak is stored with the outcome.
+  writer_->Flush();
+  EXPECT_EQ(store_->GetWebhook("", id)->consecutive_failures, 4);
+}
+
+TEST_F(EngineOperationsTest, SuccessResetsTheFailureStreak) {
+  StartEngineWith(EngineOptions{.auto_disable_failures = 2, .auto_disable_after = seconds(0)});
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})", 0);
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.Complete(0, 500);
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  transport_.Complete(1, 200);
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(3));
+  transport_.Complete(2, 500);
+  EXPECT_TRUE(Disabled().empty());
+  writer_->Flush();
+  EXPECT_EQ(store_->GetWebhook("", id)->consecutive_failures, 1);
+}
+
+TEST_F(EngineOperationsTest, GoneDisablesAtOnceWhenTheWebhookOptsIn) {
+  StartEngineWith(EngineOptions{});
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})");
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.disable_on_gone = true;
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.Complete(0, 410);
+  ASSERT_EQ(Disabled().size(), 1u);
+  EXPECT_NE(Disabled()[0].second.find("410"), std::string::npos);
+  EXPECT_EQ(Attempts()[0].status, store::DeliveryStatus::kFailed);  // no retry after a 410
+}
+
+TEST_F(EngineOperationsTest, RateLimitedDeliveriesWaitForTokensAndAreNotFailed) {
+  StartEngineWith(EngineOptions{});
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})");
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.rate_limit_per_s = 2;
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  for (int i = 0; i < 5; ++i) Publish();
+  // A full bucket holds one second's worth: two go out at once, the rest wait for the clock.
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  for (int i = 0; i < 2; ++i) transport_.Complete(i, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 2u);
+  clock_.Advance(std::chrono::milliseconds(600));  // one token (and a fifth of the next)
+  ASSERT_TRUE(transport_.WaitForSent(3));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 3u);
+  clock_.Advance(seconds(1));  // two more tokens
+  ASSERT_TRUE(transport_.WaitForSent(5));
+  for (int i = 2; i < 5; ++i) transport_.Complete(i, 200);
+  for (const auto& a : Attempts()) EXPECT_EQ(a.status, store::DeliveryStatus::kSuccess);
+}
+
+TEST_F(EngineOperationsTest, BacklogBeyondTheBoundRefusesPublishes) {
+  StartEngineWith(EngineOptions{.max_pending = 2});
+  AddWebhook(R"({"kind":"fixed","delays_s":[1]})", 3, /*max_in_flight=*/1);
+  Publish();
+  Publish();
+  EXPECT_TRUE(engine_->Overloaded());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> refused;
+  PublishInput in;
+  in.organization_id = org_;
+  in.event_type = "order.created";
+  in.data = boost::json::object();
+  publisher_->Publish(std::move(in), [&](Result<store::PublishResult>&& r) {
+    std::lock_guard lock(mu);
+    refused = r.status();
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, seconds(5), [&] { return refused.has_value(); }));
+  EXPECT_EQ(refused->code(), ErrorCode::kResourceExhausted);
+}
+
+TEST_F(EngineOperationsTest, SecretRotationGraceSignsWithBothSecrets) {
+  StartEngineWith(EngineOptions{});
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[1]})");
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.previous_secret_key = std::string(64, 'c');
+  w.previous_secret_expires_at = clock_.Now() + seconds(3600);
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  const std::string both = Header(transport_.Request(0), "webhook-signature");
+  ASSERT_EQ(std::count(both.begin(), both.end(), ' '), 1);
+  EXPECT_EQ(both.rfind("v1,", 0), 0u);
+  EXPECT_NE(both.find(" v1,"), std::string::npos);
+  // After the grace period only the new secret signs.
+  clock_.Advance(seconds(3601));
+  transport_.Complete(0, 500);
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  EXPECT_EQ(Header(transport_.Request(1), "webhook-signature").find(' '), std::string::npos);
 }
 
 }  // namespace

@@ -29,6 +29,10 @@ store::PendingDelivery PendingFor(const store::Event& event, const store::Delive
 }  // namespace
 
 void Publisher::Publish(PublishInput input, PublishDone done) {
+  if (engine_.Overloaded()) {
+    done(ResourceExhausted("Too many deliveries are waiting; publish again later."));
+    return;
+  }
   Result<std::vector<store::Webhook>> webhooks = store_.ListActiveWebhooks(input.organization_id);
   if (!webhooks.ok()) {
     done(webhooks.status());

@@ -4,8 +4,8 @@
 
 namespace ulak::delivery {
 
-SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work,
-                                   int64_t timestamp_s) {
+SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work, TimePoint now) {
+  const int64_t timestamp_s = ToUnixMillis(now) / 1000;
   SignedRequest out;
   out.signature = SignatureSeed001(config.record.secret_key, work.payload);
   OutgoingRequest& r = out.request;
@@ -20,8 +20,13 @@ SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::Pen
   r.headers.emplace_back("X-Webhook-Signature", out.signature);
   r.headers.emplace_back("webhook-id", work.delivery.id);
   r.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
-  r.headers.emplace_back("webhook-signature",
-                         SignatureStandard(config.record.secret_key, work.delivery.id, timestamp_s, work.payload));
+  std::string standard = SignatureStandard(config.record.secret_key, work.delivery.id, timestamp_s, work.payload);
+  const store::Webhook& w = config.record;
+  if (!w.previous_secret_key.empty() && w.previous_secret_expires_at && now < *w.previous_secret_expires_at) {
+    standard += ' ';
+    standard += SignatureStandard(w.previous_secret_key, work.delivery.id, timestamp_s, work.payload);
+  }
+  r.headers.emplace_back("webhook-signature", std::move(standard));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/clock.h"
 #include "delivery/http_transport.h"
 #include "delivery/webhook_config.h"
 #include "store/types.h"
@@ -16,7 +17,8 @@ struct SignedRequest {
   std::string signature;  // X-Webhook-Signature, kept in the attempt log
 };
 
-SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work,
-                                   int64_t timestamp_s);
+// During a secret rotation's grace period (previous_secret_expires_at after `now`) the
+// webhook-signature header carries both signatures, new first: "v1,<new> v1,<old>".
+SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work, TimePoint now);
 
 }  // namespace ulak::delivery

@@ -1,3 +1,4 @@
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
@@ -5,10 +6,11 @@ namespace ulak::store {
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url) {
   auto starts_with = [&](std::string_view p) { return database_url.substr(0, p.size()) == p; };
-  if (starts_with("postgres://") || starts_with("postgresql://")) {
-    return Unimplemented(
-        "PostgreSQL is not supported yet; use --database sqlite:PATH (the default is "
-        "sqlite:./data/ulak.db)");
+  // URIs and libpq's key=value strings both go to libpq as they are.
+  if (starts_with("postgres://") || starts_with("postgresql://") || starts_with("host=") ||
+      starts_with("dbname=")) {
+    ULAK_ASSIGN_OR_RETURN(auto store, postgres::PostgresStore::Open(std::string(database_url)));
+    return std::unique_ptr<Store>(std::move(store));
   }
   std::string_view path = database_url;
   if (starts_with("sqlite://")) {

@@ -71,6 +71,43 @@ class Store {
   virtual Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) = 0;
   virtual Result<Event> GetEvent(std::string_view organization_id, std::string_view id) = 0;
 
+  // --- delivery operations ---
+  // TRANSITION: default bodies until every store implements these; then pure virtual.
+  // A delivery of the organization (any when empty) with what sending it needs.
+  virtual Result<PendingDelivery> GetDelivery(std::string_view /*organization_id*/, std::string_view /*id*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  // Makes a finished delivery pending again, due at `now` (manual retry and recover).
+  virtual Status RequeueDelivery(std::string_view /*id*/, TimePoint /*now*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  // Failed deliveries of a webhook whose last change is at or after `since`, by id after `after`.
+  virtual Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view /*webhook_id*/, TimePoint /*since*/,
+                                                                    std::string_view /*after*/, int /*limit*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  // A new delivery of an existing event (resend to one webhook).
+  virtual Status CreateDelivery(const Delivery& /*delivery*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  // Disables a webhook with a reason, cancels its pending deliveries.
+  virtual Status DisableWebhook(std::string_view /*id*/, std::string_view /*reason*/, TimePoint /*now*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  virtual Status CreateJob(const Job& /*job*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  virtual Status UpdateJob(const Job& /*job*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  virtual Result<Job> GetJob(std::string_view /*organization_id*/, std::string_view /*id*/) {
+    return Unimplemented("not implemented by this store");
+  }
+  // Seed 001's monitoring: per webhook of the organization, attempts since `since`.
+  virtual Result<std::vector<WebhookHealth>> GetWebhookHealth(std::string_view /*organization_id*/, TimePoint /*since*/) {
+    return Unimplemented("not implemented by this store");
+  }
+
   // --- incoming sources and their request log ---
   virtual Status CreateSource(const Source& source) = 0;
   // Scoped like GetWebhook: empty organization_id means any organization.
@@ -97,8 +134,8 @@ class Store {
   virtual Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) = 0;
 };
 
-// Opens the store a database URL names: "sqlite:PATH" (or a bare path ending in .db).
-// "postgres://" and "postgresql://" give kUnimplemented until the PostgreSQL store lands.
+// Opens the store a database URL names: "sqlite:PATH" (or a bare path), or PostgreSQL by
+// "postgres://…", "postgresql://…" or a libpq "host=… dbname=…" connection string.
 Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url);
 
 }  // namespace ulak::store

@@ -62,6 +62,17 @@ struct Webhook {
   std::optional<TimePoint> last_triggered_at;
   TimePoint created_at;
   TimePoint updated_at;
+  // Secret rotation with grace: the old secret keeps signing (a second signature) until then.
+  std::string previous_secret_key;
+  std::optional<TimePoint> previous_secret_expires_at;
+  std::optional<int> rate_limit_per_s;  // token bucket; unset: unlimited
+  bool disable_on_gone = false;          // a 410 answer disables the webhook at once
+  std::string disabled_reason;
+  std::optional<TimePoint> disabled_at;
+  // The failure streak the auto-disable rule reads: consecutive failed deliveries and when
+  // the first of them failed. Kept by the delivery engine.
+  int consecutive_failures = 0;
+  std::optional<TimePoint> first_failure_at;
 };
 
 // What an application published, with the exact body every delivery of it sends.
@@ -162,6 +173,32 @@ struct AttemptOutcome {
   DeliveryStatus delivery_status;
   int attempts;
   TimePoint next_attempt_at;
+  // Set when the delivery ended (success or failed): the webhook's failure streak after it.
+  std::optional<int> consecutive_failures;
+  std::optional<TimePoint> first_failure_at;
+};
+
+// A background job (e.g. re-sending a webhook's failed deliveries), with its progress.
+struct Job {
+  std::string id;
+  std::string organization_id;
+  std::string kind;
+  std::string status;  // running | completed | failed
+  std::string params_json;
+  int64_t total = 0;
+  int64_t done = 0;
+  std::string error;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// Seed 001's monitoring query: one row per webhook over a window.
+struct WebhookHealth {
+  std::string webhook_id;
+  std::string name;
+  int64_t total = 0;
+  int64_t successful = 0;
+  double avg_response_time_ms = 0;
 };
 
 struct AttemptFilter {

@@ -1,6 +1,7 @@
 // SqliteStore: webhooks, events, deliveries and attempt logs.
 #include <string>
 
+#include "store/sqlite/delivery_rows.h"
 #include "store/sqlite/page.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -9,7 +10,15 @@ namespace {
 
 constexpr char kWebhookColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
-    "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at";
+    "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
+    "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
+    "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at";
+// The same columns as written (no COALESCE), for INSERT.
+constexpr char kWebhookInsertColumns[] =
+    "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
+    "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
+    "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
+    "disabled_at, consecutive_failures, first_failure_at";
 
 std::optional<TimePoint> OptionalTime(const Statement& st, int col) {
   if (st.ColumnIsNull(col)) return std::nullopt;
@@ -42,10 +51,18 @@ Webhook ReadWebhook(const Statement& st) {
   w.last_triggered_at = OptionalTime(st, 13);
   w.created_at = FromUnixMillis(st.ColumnInt(14));
   w.updated_at = FromUnixMillis(st.ColumnInt(15));
+  w.previous_secret_key = st.ColumnText(16);
+  w.previous_secret_expires_at = OptionalTime(st, 17);
+  if (!st.ColumnIsNull(18)) w.rate_limit_per_s = static_cast<int>(st.ColumnInt(18));
+  w.disable_on_gone = st.ColumnInt(19) != 0;
+  w.disabled_reason = st.ColumnText(20);
+  w.disabled_at = OptionalTime(st, 21);
+  w.consecutive_failures = static_cast<int>(st.ColumnInt(22));
+  w.first_failure_at = OptionalTime(st, 23);
   return w;
 }
 
-// Binds every mutable webhook column at ?2..?16 (?1 is the id).
+// Binds every webhook column at ?2..?24 (?1 is the id), in kWebhookInsertColumns order.
 void BindWebhookFields(Statement& st, const Webhook& w) {
   st.Bind(2, w.organization_id).Bind(3, w.name).Bind(4, w.url).Bind(5, w.secret_key).Bind(6, w.events_json)
       .Bind(7, w.custom_headers_json).Bind(8, w.retry_policy_json).Bind(9, int64_t{w.is_active})
@@ -53,6 +70,26 @@ void BindWebhookFields(Statement& st, const Webhook& w) {
       .Bind(13, int64_t{w.max_in_flight});
   BindOptionalTime(st, 14, w.last_triggered_at);
   st.Bind(15, ToUnixMillis(w.created_at)).Bind(16, ToUnixMillis(w.updated_at));
+  if (w.previous_secret_key.empty()) {
+    st.BindNull(17);
+  } else {
+    st.Bind(17, w.previous_secret_key);
+  }
+  BindOptionalTime(st, 18, w.previous_secret_expires_at);
+  if (w.rate_limit_per_s) {
+    st.Bind(19, int64_t{*w.rate_limit_per_s});
+  } else {
+    st.BindNull(19);
+  }
+  st.Bind(20, int64_t{w.disable_on_gone});
+  if (w.disabled_reason.empty()) {
+    st.BindNull(21);
+  } else {
+    st.Bind(21, w.disabled_reason);
+  }
+  BindOptionalTime(st, 22, w.disabled_at);
+  st.Bind(23, int64_t{w.consecutive_failures});
+  BindOptionalTime(st, 24, w.first_failure_at);
 }
 
 Event ReadEvent(const Statement& st) {
@@ -96,8 +133,9 @@ void BindAttemptFilter(Statement& st, const AttemptFilter& f, bool paged) {
 
 Status SqliteStore::CreateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookColumns +
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+      "?22, ?23, ?24)"));
   st->Bind(1, w.id);
   BindWebhookFields(*st, w);
   return st->Run();
@@ -158,7 +196,10 @@ Status SqliteStore::UpdateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
       "UPDATE webhooks SET name = ?3, url = ?4, secret_key = ?5, events = ?6, custom_headers = ?7, "
       "retry_policy = ?8, is_active = ?9, retry_enabled = ?10, max_retries = ?11, timeout_seconds = ?12, "
-      "max_in_flight = ?13, updated_at = ?16 WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
+      "max_in_flight = ?13, updated_at = ?16, previous_secret_key = ?17, previous_secret_expires_at = ?18, "
+      "rate_limit_per_s = ?19, disable_on_gone = ?20, disabled_reason = ?21, disabled_at = ?22, "
+      "consecutive_failures = ?23, first_failure_at = ?24 "
+      "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
   // ?14 (last_triggered_at) and ?15 (created_at) are bound but never written here: the
   // delivery engine owns last_triggered_at, and a PATCH must not roll it back.
   st->Bind(1, w.id);
@@ -283,36 +324,27 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
         "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2) WHERE id = ?1"));
     touch->Bind(1, a.webhook_id).Bind(2, ToUnixMillis(a.created_at));
     ULAK_RETURN_IF_ERROR(touch->Run());
+    if (o.consecutive_failures) {
+      ULAK_ASSIGN_OR_RETURN(Statement * streak, conn->Prepare(
+          "UPDATE webhooks SET consecutive_failures = ?2, first_failure_at = ?3 WHERE id = ?1"));
+      streak->Bind(1, a.webhook_id).Bind(2, int64_t{*o.consecutive_failures});
+      BindOptionalTime(*streak, 3, o.first_failure_at);
+      ULAK_RETURN_IF_ERROR(streak->Run());
+    }
   }
   return tx.Commit();
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::ListPendingDeliveries(std::string_view after, int limit) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
-      "d.created_at, e.event_type, COALESCE(e.event_id, e.id), e.payload, e.created_at "
-      "FROM deliveries d JOIN events e ON e.id = d.event_id "
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kPendingSelect) +
       "WHERE d.status IN ('pending', 'retrying') AND d.id > ?1 ORDER BY d.id LIMIT ?2"));
   st->Bind(1, after).Bind(2, int64_t{limit});
   std::vector<PendingDelivery> out;
   for (;;) {
     ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    PendingDelivery p;
-    p.delivery.id = st->ColumnText(0);
-    p.delivery.event_id = st->ColumnText(1);
-    p.delivery.webhook_id = st->ColumnText(2);
-    p.delivery.organization_id = st->ColumnText(3);
-    p.delivery.status = ParseDeliveryStatus(st->ColumnText(4)).value_or(DeliveryStatus::kPending);
-    p.delivery.attempts = static_cast<int>(st->ColumnInt(5));
-    p.delivery.next_attempt_at = FromUnixMillis(st->ColumnInt(6));
-    p.delivery.created_at = FromUnixMillis(st->ColumnInt(7));
-    p.event_type = st->ColumnText(8);
-    p.event_ref = st->ColumnText(9);
-    p.payload = st->ColumnText(10);
-    p.event_created_at = FromUnixMillis(st->ColumnInt(11));
-    out.push_back(std::move(p));
+    out.push_back(ReadPending(*st));
   }
   return out;
 }

@@ -54,6 +54,18 @@ class SqliteStore final : public Store {
   Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
   Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) override;
 
+  // Delivery operations: sqlite_operations.cc.
+  Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) override;
+  Status RequeueDelivery(std::string_view id, TimePoint now) override;
+  Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
+                                                            std::string_view after, int limit) override;
+  Status CreateDelivery(const Delivery& delivery) override;
+  Status DisableWebhook(std::string_view id, std::string_view reason, TimePoint now) override;
+  Status CreateJob(const Job& job) override;
+  Status UpdateJob(const Job& job) override;
+  Result<Job> GetJob(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<WebhookHealth>> GetWebhookHealth(std::string_view organization_id, TimePoint since) override;
+
   // Incoming: sqlite_incoming.cc.
   Status CreateSource(const Source& source) override;
   Result<Source> GetSource(std::string_view organization_id, std::string_view id) override;

@@ -1,0 +1,121 @@
+// The shared store: one PostgreSQL database, reached through libpq, which several ulak
+// nodes may use at once.
+//
+// Connections come from a bounded pool, one per concurrent caller (so a caller blocks on a
+// free connection, never an event loop on the network: store calls run off the loops, as
+// with SQLite); each connection prepares its statements once. A connection whose server
+// went away is dropped, and idle ones are checked before reuse, so a restarted server
+// costs at most the calls that were in flight: they fail with kUnavailable and the next
+// ones reconnect.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/postgres/connection.h"
+#include "store/store.h"
+
+namespace ulak::store::postgres {
+
+class PostgresStore final : public Store {
+ public:
+  // Connects once now, so a bad conninfo or an unreachable server fails at start (kInvalidArgument,
+  // kUnavailable). Does not migrate.
+  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo, int max_connections = 8);
+  ~PostgresStore() override;
+
+  // Serialised across nodes by an advisory lock: several nodes starting at once apply each
+  // version once.
+  Status Migrate() override;
+  Result<int> SchemaVersion() override;
+  Status Ping() override;
+
+  Result<std::optional<std::string>> GetSetting(std::string_view name) override;
+  Result<std::string> PutSettingIfAbsent(std::string_view name, std::string_view value) override;
+
+  Status CreateOrganization(const Organization& org, const ApiKey& first_key) override;
+  Result<Organization> GetOrganization(std::string_view id) override;
+  Result<Page<Organization>> ListOrganizations(const PageRequest& page) override;
+
+  Status CreateApiKey(const ApiKey& key) override;
+  Result<Page<ApiKey>> ListApiKeys(std::string_view organization_id, const PageRequest& page) override;
+  Status DeleteApiKey(std::string_view organization_id, std::string_view key_id) override;
+  Result<ApiKey> FindApiKeyByHash(std::string_view key_hash) override;
+
+  // Outgoing webhooks: postgres_outgoing.cc.
+  Status CreateWebhook(const Webhook& webhook) override;
+  Result<Webhook> GetWebhook(std::string_view organization_id, std::string_view id) override;
+  Result<Page<Webhook>> ListWebhooks(std::string_view organization_id, const PageRequest& page) override;
+  Result<std::vector<Webhook>> ListActiveWebhooks(std::string_view organization_id) override;
+  Status UpdateWebhook(const Webhook& webhook) override;
+  Status DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) override;
+  Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
+  Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
+  Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
+  Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) override;
+  Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
+  Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) override;
+
+  // Delivery operations, jobs and monitoring: postgres_operations.cc.
+  Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) override;
+  Status RequeueDelivery(std::string_view id, TimePoint now) override;
+  Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
+                                                            std::string_view after, int limit) override;
+  Status CreateDelivery(const Delivery& delivery) override;
+  Status DisableWebhook(std::string_view id, std::string_view reason, TimePoint now) override;
+  Status CreateJob(const Job& job) override;
+  Status UpdateJob(const Job& job) override;
+  Result<Job> GetJob(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<WebhookHealth>> GetWebhookHealth(std::string_view organization_id, TimePoint since) override;
+
+  // Incoming: postgres_incoming.cc.
+  Status CreateSource(const Source& source) override;
+  Result<Source> GetSource(std::string_view organization_id, std::string_view id) override;
+  Result<Source> GetDefaultSource(std::string_view provider) override;
+  Result<Page<Source>> ListSources(std::string_view organization_id, const PageRequest& page) override;
+  Result<std::vector<Source>> ListAllSources(std::string_view organization_id) override;
+  Status UpdateSource(const Source& source) override;
+  Status DeleteSource(std::string_view organization_id, std::string_view id, TimePoint now) override;
+  Status RecordRejected(const IncomingRequest& request) override;
+  Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
+  Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
+
+ private:
+  // A pooled connection, returned to the pool when the lease ends (or dropped if broken).
+  class Lease {
+   public:
+    Lease(PostgresStore* store, std::unique_ptr<Connection> conn) : store_(store), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (conn_) store_->Release(std::move(conn_));
+    }
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    PostgresStore* store_;
+    std::unique_ptr<Connection> conn_;
+  };
+  PostgresStore(std::string conninfo, int max_connections)
+      : conninfo_(std::move(conninfo)), max_connections_(max_connections) {}
+  Result<Lease> Acquire();
+  void Release(std::unique_ptr<Connection> conn);
+  static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
+  static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
+  // Inserts one incoming request row on conn (inside the caller's transaction, if any).
+  static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
+
+  const std::string conninfo_;
+  const int max_connections_;
+  std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mu_)
+  int open_count_ = 0;                             // GUARDED_BY(mu_): idle + leased
+};
+
+}  // namespace ulak::store::postgres
