@@ -25,9 +25,14 @@ build-test: deps
 test: build-test
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-bench: deps
+# `make bench` also needs the sinks, load generators and profilers (never needed by `make test`).
+.PHONY: deps-bench
+deps-bench: deps
+	@./scripts/install-bench-deps.sh
+
+bench: deps-bench
 	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON) >/dev/null
-	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target ulak ulak_micro_bench
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target ulak ulak_micro_bench raw_client stamp_sink
 	@./bench/run.sh $(RELEASE_DIR)
 
 clean:

@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/master_key.h"
 #include "common/log.h"
+#include "common/ids.h"
+#include "delivery/claimer.h"
 #include "delivery/engine.h"
 #include "delivery/operations.h"
 #include "delivery/http_transport.h"
@@ -123,6 +125,12 @@ int RunServe(const Config& config) {
   engine_options.auto_disable_failures = static_cast<int>(config.auto_disable_failures);
   engine_options.auto_disable_after = std::chrono::seconds(config.auto_disable_after_s);
   engine_options.max_pending = config.max_pending_deliveries;
+  if (store->SharesWork()) {
+    engine_options.node_id = NewId(clock, random);
+    engine_options.lease = std::chrono::seconds(std::max<int64_t>(1, config.lease_s));
+    Log(LogLevel::kInfo, "sharing work with other nodes",
+        {{"node_id", engine_options.node_id}, {"lease_s", config.lease_s}});
+  }
   delivery::DeliveryEngine engine(*store, writer, *transport, clock, random, engine_options);
   delivery::Publisher publisher(*store, writer, engine, clock, random);
   delivery::DeliveryOperations operations(*store, engine, publisher, clock, random);
@@ -130,6 +138,11 @@ int RunServe(const Config& config) {
     operations.DisableWebhook(webhook, reason);
   });
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
+  std::unique_ptr<delivery::Claimer> claimer;
+  if (engine_options.SharedWork()) {
+    claimer = std::make_unique<delivery::Claimer>(*store, engine, clock);
+    claimer->Start();
+  }
 
   api::Authenticator auth(*store, admin->hash);
   api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
@@ -139,6 +152,7 @@ int RunServe(const Config& config) {
       ServerOptionsFrom(config, listen->first, listen->second),
       [router](http::Request&& request, http::Reply reply) { router->Dispatch(std::move(request), std::move(reply)); });
   if (!listening.ok()) {
+    if (claimer) claimer->Stop();
     operations.Stop();
     engine.Stop();
     transport->Stop();
@@ -168,6 +182,7 @@ int RunServe(const Config& config) {
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->Stop();  // in-flight requests finish first
   server.reset();
+  if (claimer) claimer->Stop();
   operations.Stop();
   engine.Stop();     // tries in flight stay pending in the store
   transport->Stop();

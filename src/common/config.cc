@@ -50,6 +50,8 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) { return ParseNumber(v, "auto_disable_after_s", c.auto_disable_after_s); }},
       {"max_pending_deliveries", "ULAK_MAX_PENDING_DELIVERIES",
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_pending_deliveries", c.max_pending_deliveries); }},
+      {"lease_s", "ULAK_LEASE_S",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "lease_s", c.lease_s); }},
       {"max_header_bytes", nullptr,
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_bytes", c.max_header_bytes); }},
       {"max_header_count", nullptr,

@@ -31,6 +31,9 @@ struct Config {
   int64_t auto_disable_failures = 50;
   int64_t auto_disable_after_s = 3 * 86400;
   uint64_t max_pending_deliveries = 200'000;
+  // Several nodes on one PostgreSQL database: how long a node's claim on a delivery lasts
+  // without renewal, i.e. how soon the others take over the work of a node that died.
+  int64_t lease_s = 30;
 
   // HTTP limits.
   uint64_t max_body_bytes = 1 << 20;

@@ -26,6 +26,10 @@ DeliveryEngine::DeliveryEngine(store::Store& store, store::StoreWriter& writer, 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
 Status DeliveryEngine::Start() {
+  if (options_.SharedWork()) {
+    dispatcher_ = std::thread([this] { Run(); });
+    return Status::Ok();
+  }
   std::unordered_map<std::string, ConfigPtr> configs;
   std::string after;
   size_t recovered = 0;
@@ -131,7 +135,7 @@ int DeliveryEngine::RunDueRetriesNow() {
   return count;
 }
 
-size_t DeliveryEngine::PendingCountForTest() {
+size_t DeliveryEngine::HeldCount() {
   std::lock_guard lock(mu_);
   return held_;
 }
@@ -286,6 +290,8 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
   if (delay) {
     a.status = out.delivery_status = store::DeliveryStatus::kRetrying;
     a.next_retry_at = out.next_attempt_at = now + *delay;
+    // This node keeps the retry in memory, so it keeps the claim until after the try.
+    if (options_.SharedWork()) out.lease_until = out.next_attempt_at + options_.lease;
   } else {
     a.status = out.delivery_status = store::DeliveryStatus::kFailed;
   }
@@ -314,9 +320,12 @@ std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult&
   }
   if (options_.auto_disable_failures > 0 && streak.failures >= options_.auto_disable_failures &&
       now - *streak.first_failure_at >= options_.auto_disable_after) {
-    const auto hours = std::chrono::duration_cast<std::chrono::hours>(now - *streak.first_failure_at).count();
-    return std::to_string(streak.failures) + " consecutive deliveries failed over " + std::to_string(hours) +
-           " hours.";
+    const int64_t span_s = std::chrono::duration_cast<std::chrono::seconds>(now - *streak.first_failure_at).count();
+    std::string span = span_s >= 2 * 86400 ? std::to_string(span_s / 86400) + " days"
+                       : span_s >= 2 * 3600 ? std::to_string(span_s / 3600) + " hours"
+                       : span_s >= 120      ? std::to_string(span_s / 60) + " minutes"
+                                            : std::to_string(span_s) + " seconds";
+    return std::to_string(streak.failures) + " consecutive deliveries failed over " + span + ".";
   }
   return "";
 }

@@ -48,6 +48,11 @@ struct EngineOptions {
   std::chrono::milliseconds auto_disable_after{std::chrono::hours(72)};
   // Backpressure: beyond this many deliveries held in memory, publishes are refused (429).
   size_t max_pending = 200'000;
+  // Shared work (several nodes on one database): this node's id and how long a claim on a
+  // delivery lasts. A zero lease means one node owns the whole database (SQLite).
+  std::string node_id = {};
+  std::chrono::milliseconds lease{0};
+  bool SharedWork() const { return lease.count() > 0; }
 };
 
 class DeliveryEngine {
@@ -58,8 +63,10 @@ class DeliveryEngine {
   DeliveryEngine(const DeliveryEngine&) = delete;
   DeliveryEngine& operator=(const DeliveryEngine&) = delete;
 
-  // Reloads every pending and retrying delivery from the store, then starts dispatching.
+  // Reloads every pending and retrying delivery from the store (on one node; with shared
+  // work the Claimer feeds the engine instead), then starts dispatching.
   Status Start();
+  const EngineOptions& options() const { return options_; }
   // Stops dispatching. Tries in flight are abandoned, not recorded: they stay pending in
   // the store and run again after restart. Idempotent.
   void Stop();
@@ -84,8 +91,8 @@ class DeliveryEngine {
   // attempt, and calls `done` with it (on the transport's thread).
   void SendNow(ConfigPtr config, store::PendingDelivery work, std::function<void(store::Attempt&&)> done);
 
-  // Deliveries held in memory (queued, waiting or in flight), for tests and metrics.
-  size_t PendingCountForTest();
+  // Deliveries held in memory (queued, waiting or in flight).
+  size_t HeldCount();
 
  private:
   struct Item {

@@ -267,7 +267,7 @@ TEST_F(EngineTest, RemovedWebhookGetsNoMoreTries) {
   clock_.Advance(seconds(120));
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(transport_.SentCount(), 1u);
-  EXPECT_EQ(engine_->PendingCountForTest(), 0u);
+  EXPECT_EQ(engine_->HeldCount(), 0u);
 }
 
 }  // namespace

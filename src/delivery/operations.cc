@@ -11,6 +11,12 @@ namespace {
 
 constexpr int kRecoverPageSize = 500;
 
+// With shared work, what this node requeues it also claims, so no other node sends it too.
+std::optional<TimePoint> LeaseEnd(const EngineOptions& options, TimePoint now) {
+  if (!options.SharedWork()) return std::nullopt;
+  return now + options.lease;
+}
+
 Result<ConfigPtr> ActiveConfig(store::Store& store, const std::string& organization_id, const std::string& webhook_id) {
   ULAK_ASSIGN_OR_RETURN(store::Webhook w, store.GetWebhook(organization_id, webhook_id));
   if (!w.is_active) return AlreadyExists("Webhook " + w.id + " is disabled; enable it first.");
@@ -45,7 +51,9 @@ Result<store::PendingDelivery> DeliveryOperations::RetryDelivery(const std::stri
   }
   ULAK_ASSIGN_OR_RETURN(ConfigPtr config, ActiveConfig(store_, work.delivery.organization_id, work.delivery.webhook_id));
   const TimePoint now = clock_.Now();
-  ULAK_RETURN_IF_ERROR(store_.RequeueDelivery(work.delivery.id, now));
+  const EngineOptions& claim = engine_.options();
+  // Conditional in the store: of two concurrent retries exactly one requeues.
+  ULAK_RETURN_IF_ERROR(store_.RequeueDelivery(work.delivery.id, now, claim.node_id, LeaseEnd(claim, now)));
   work.delivery.status = store::DeliveryStatus::kPending;
   work.delivery.next_attempt_at = now;
   engine_.Enqueue({{config, work}});
@@ -63,6 +71,8 @@ Result<store::Delivery> DeliveryOperations::ResendEvent(const std::string& organ
   d.organization_id = event.organization_id;
   d.status = store::DeliveryStatus::kPending;
   d.next_attempt_at = d.created_at = clock_.Now();
+  d.claimed_by = engine_.options().node_id;
+  d.lease_until = LeaseEnd(engine_.options(), d.created_at);
   ULAK_RETURN_IF_ERROR(store_.CreateDelivery(d));
   store::PendingDelivery work{d, event.event_type, event.event_id.empty() ? event.id : event.event_id, event.payload,
                               event.created_at};
@@ -131,7 +141,9 @@ void DeliveryOperations::RunRecover(store::Job job, std::string webhook_id, Time
       if (stopping_) return;
     }
     const TimePoint now = clock_.Now();
-    if (Status s = store_.RequeueDelivery(work.delivery.id, now); !s.ok()) {
+    Status s = store_.RequeueDelivery(work.delivery.id, now, engine_.options().node_id, LeaseEnd(engine_.options(), now));
+    if (s.code() == ErrorCode::kAlreadyExists) continue;  // retried meanwhile by someone else
+    if (!s.ok()) {
       failure = s;
       break;
     }
@@ -171,6 +183,7 @@ void DeliveryOperations::DisableWebhook(const ConfigPtr& config, const std::stri
                                    {"disabled_reason", reason},
                                    {"disabled_at", FormatRfc3339(now)}};
   input.metadata = boost::json::object{{"operational", true}};
+  input.operational = true;
   publisher_.Publish(std::move(input), [](Result<store::PublishResult>&& r) {
     if (!r.ok()) Log(LogLevel::kError, "cannot publish webhook.disabled", {{"error", r.status().message()}});
   });

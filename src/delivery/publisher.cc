@@ -9,8 +9,15 @@
 namespace ulak::delivery {
 namespace {
 
-store::Delivery NewDelivery(const store::Event& event, const std::string& webhook_id, const std::string& id) {
+// With shared work the publishing node claims what it publishes: it sends at once, and
+// other nodes take over only if its lease runs out.
+store::Delivery NewDelivery(const store::Event& event, const std::string& webhook_id, const std::string& id,
+                            const EngineOptions& claim) {
   store::Delivery d;
+  if (claim.SharedWork()) {
+    d.claimed_by = claim.node_id;
+    d.lease_until = event.created_at + claim.lease;
+  }
   d.id = id;
   d.event_id = event.id;
   d.webhook_id = webhook_id;
@@ -29,7 +36,7 @@ store::PendingDelivery PendingFor(const store::Event& event, const store::Delive
 }  // namespace
 
 void Publisher::Publish(PublishInput input, PublishDone done) {
-  if (engine_.Overloaded()) {
+  if (!input.operational && engine_.Overloaded()) {
     done(ResourceExhausted("Too many deliveries are waiting; publish again later."));
     return;
   }
@@ -58,7 +65,9 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
   event.created_at = clock_.Now();
   event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, input.data, input.metadata);
   request.incoming = std::move(input.incoming);
-  for (const ConfigPtr& t : targets) request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_)));
+  for (const ConfigPtr& t : targets) {
+    request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_), engine_.options()));
+  }
 
   writer_.Publish(std::move(request), [this, targets = std::move(targets),
                                        done = std::move(done)](Result<store::PublishResult>&& result) {
@@ -85,7 +94,7 @@ void Publisher::SendTest(ConfigPtr config, TestDone done) {
   const boost::json::value data = boost::json::object{
       {"message", "This is a test event from ulak."}, {"webhook_id", config->record.id}, {"test", true}};
   event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, data, boost::json::object());
-  request.deliveries.push_back(NewDelivery(event, config->record.id, NewId(clock_, random_)));
+  request.deliveries.push_back(NewDelivery(event, config->record.id, NewId(clock_, random_), engine_.options()));
 
   writer_.Publish(std::move(request), [this, config, done = std::move(done)](Result<store::PublishResult>&& result) {
     if (!result.ok()) {

@@ -24,6 +24,9 @@ struct PublishInput {
   std::string event_id;  // idempotency key; empty for none
   boost::json::value data;
   boost::json::value metadata;
+  // Operational events (webhook.disabled) are published even under backpressure: they are
+  // few, and losing one would hide why a webhook went quiet.
+  bool operational = false;
   // Set for a verified incoming webhook: stored with the event in one transaction.
   std::optional<store::IncomingRequest> incoming;
 };

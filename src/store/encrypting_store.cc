@@ -284,8 +284,9 @@ Result<Event> EncryptingStore::GetEvent(std::string_view organization_id, std::s
 Result<PendingDelivery> EncryptingStore::GetDelivery(std::string_view organization_id, std::string_view id) {
   return inner_->GetDelivery(organization_id, id);
 }
-Status EncryptingStore::RequeueDelivery(std::string_view id, TimePoint now) {
-  return inner_->RequeueDelivery(id, now);
+Status EncryptingStore::RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by,
+                                        std::optional<TimePoint> lease_until) {
+  return inner_->RequeueDelivery(id, now, claimed_by, lease_until);
 }
 Result<std::vector<PendingDelivery>> EncryptingStore::ListFailedDeliveries(std::string_view webhook_id,
                                                                            TimePoint since, std::string_view after,

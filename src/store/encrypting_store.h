@@ -70,11 +70,21 @@ class EncryptingStore final : public Store {
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  bool SharesWork() const override { return inner_->SharesWork(); }
+  Result<std::vector<PendingDelivery>> ClaimDueDeliveries(std::string_view node_id, TimePoint now,
+                                                          TimePoint lease_until, int limit) override {
+    return inner_->ClaimDueDeliveries(node_id, now, lease_until, limit);
+  }
+  Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) override {
+    return inner_->RenewLeases(node_id, lease_until);
+  }
+  bool WaitForWork(std::chrono::milliseconds timeout) override { return inner_->WaitForWork(timeout); }
   Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
   Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
 
   Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) override;
-  Status RequeueDelivery(std::string_view id, TimePoint now) override;
+  Status RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by = "",
+                         std::optional<TimePoint> lease_until = std::nullopt) override;
   Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
                                                             std::string_view after, int limit) override;
   Status CreateDelivery(const Delivery& delivery) override;

@@ -6,6 +6,7 @@
 // the object named does not exist. A failed call changes nothing.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,44 +70,43 @@ class Store {
   virtual Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) = 0;
   // Cancels pending/retrying deliveries of a webhook (e.g. it was disabled); returns how many.
   virtual Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) = 0;
+  // Scoped like GetWebhook: empty organization_id means any organization.
   virtual Result<Event> GetEvent(std::string_view organization_id, std::string_view id) = 0;
 
+  // --- shared work: several nodes on one database ---
+  // True when other nodes may work on the same database (PostgreSQL): deliveries are then
+  // claimed with leases instead of all being loaded at start.
+  virtual bool SharesWork() const { return false; }
+  // Claims up to `limit` due deliveries that no live lease holds (FOR UPDATE SKIP LOCKED on
+  // PostgreSQL): no two nodes ever get the same delivery while its lease runs.
+  virtual Result<std::vector<PendingDelivery>> ClaimDueDeliveries(std::string_view node_id, TimePoint now,
+                                                                  TimePoint lease_until, int limit) = 0;
+  // Extends the lease of every open delivery the node holds; returns how many.
+  virtual Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) = 0;
+  // Blocks until another node announces new work or the timeout passes (true: announced).
+  // Stores without notifications just wait.
+  virtual bool WaitForWork(std::chrono::milliseconds timeout);
+
   // --- delivery operations ---
-  // TRANSITION: default bodies until every store implements these; then pure virtual.
   // A delivery of the organization (any when empty) with what sending it needs.
-  virtual Result<PendingDelivery> GetDelivery(std::string_view /*organization_id*/, std::string_view /*id*/) {
-    return Unimplemented("not implemented by this store");
-  }
-  // Makes a finished delivery pending again, due at `now` (manual retry and recover).
-  virtual Status RequeueDelivery(std::string_view /*id*/, TimePoint /*now*/) {
-    return Unimplemented("not implemented by this store");
-  }
+  virtual Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) = 0;
+  // Makes a finished delivery pending again, due at `now` (manual retry and recover), held by
+  // `claimed_by` until lease_until when given (shared work). kAlreadyExists when it is already
+  // pending or retrying, so of two concurrent requeues exactly one wins.
+  virtual Status RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by = "",
+                                 std::optional<TimePoint> lease_until = std::nullopt) = 0;
   // Failed deliveries of a webhook whose last change is at or after `since`, by id after `after`.
-  virtual Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view /*webhook_id*/, TimePoint /*since*/,
-                                                                    std::string_view /*after*/, int /*limit*/) {
-    return Unimplemented("not implemented by this store");
-  }
+  virtual Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
+                                                                    std::string_view after, int limit) = 0;
   // A new delivery of an existing event (resend to one webhook).
-  virtual Status CreateDelivery(const Delivery& /*delivery*/) {
-    return Unimplemented("not implemented by this store");
-  }
+  virtual Status CreateDelivery(const Delivery& delivery) = 0;
   // Disables a webhook with a reason, cancels its pending deliveries.
-  virtual Status DisableWebhook(std::string_view /*id*/, std::string_view /*reason*/, TimePoint /*now*/) {
-    return Unimplemented("not implemented by this store");
-  }
-  virtual Status CreateJob(const Job& /*job*/) {
-    return Unimplemented("not implemented by this store");
-  }
-  virtual Status UpdateJob(const Job& /*job*/) {
-    return Unimplemented("not implemented by this store");
-  }
-  virtual Result<Job> GetJob(std::string_view /*organization_id*/, std::string_view /*id*/) {
-    return Unimplemented("not implemented by this store");
-  }
+  virtual Status DisableWebhook(std::string_view id, std::string_view reason, TimePoint now) = 0;
+  virtual Status CreateJob(const Job& job) = 0;
+  virtual Status UpdateJob(const Job& job) = 0;
+  virtual Result<Job> GetJob(std::string_view organization_id, std::string_view id) = 0;
   // Seed 001's monitoring: per webhook of the organization, attempts since `since`.
-  virtual Result<std::vector<WebhookHealth>> GetWebhookHealth(std::string_view /*organization_id*/, TimePoint /*since*/) {
-    return Unimplemented("not implemented by this store");
-  }
+  virtual Result<std::vector<WebhookHealth>> GetWebhookHealth(std::string_view organization_id, TimePoint since) = 0;
 
   // --- incoming sources and their request log ---
   virtual Status CreateSource(const Source& source) = 0;

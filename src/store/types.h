@@ -100,6 +100,9 @@ struct Delivery {
   int attempts = 0;
   TimePoint next_attempt_at;
   TimePoint created_at;
+  // Shared work (several nodes): the node holding the delivery and until when.
+  std::string claimed_by;
+  std::optional<TimePoint> lease_until;
 };
 
 // A delivery that still has to be tried, with what sending it needs.
@@ -173,6 +176,9 @@ struct AttemptOutcome {
   DeliveryStatus delivery_status;
   int attempts;
   TimePoint next_attempt_at;
+  // For a retry under a lease (several nodes): the new lease end, so the node keeps the
+  // delivery until its next try. A finished delivery always releases its claim.
+  std::optional<TimePoint> lease_until;
   // Set when the delivery ended (success or failed): the webhook's failure streak after it.
   std::optional<int> consecutive_failures;
   std::optional<TimePoint> first_failure_at;

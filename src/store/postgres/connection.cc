@@ -241,4 +241,27 @@ Status Transaction::Commit() {
   return s;
 }
 
+bool Connection::WaitForNotification(std::chrono::milliseconds timeout) {
+  auto drain = [this] {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
+  };
+  if (drain()) return true;
+  pollfd pfd{PQsocket(conn_), POLLIN, 0};
+  if (pfd.fd < 0) {
+    broken_ = true;
+    return false;
+  }
+  if (poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  return drain();
+}
+
 }  // namespace ulak::store::postgres

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,9 @@ class Connection {
   // meanwhile and reports whether the connection is still up. A server restart closes
   // every idle connection; this catches them before a caller's query fails on one.
   bool LooksAlive();
+  // For a connection that ran LISTEN: waits up to timeout for a notification; true when one
+  // (or more) arrived. Marks the connection broken if the server went away.
+  bool WaitForNotification(std::chrono::milliseconds timeout);
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}

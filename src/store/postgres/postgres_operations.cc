@@ -1,34 +1,12 @@
 // PostgresStore: delivery operations (replay, resend, disable), jobs and monitoring.
 #include <string>
 
+#include "store/postgres/delivery_rows.h"
 #include "store/postgres/page.h"
 #include "store/postgres/postgres_store.h"
 
 namespace ulak::store::postgres {
 namespace {
-
-// Deliveries joined with their events, in the shape the delivery engine sends.
-constexpr char kPendingSelect[] =
-    "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
-    "d.created_at, e.event_type, COALESCE(e.event_id, e.id), e.payload, e.created_at "
-    "FROM deliveries d JOIN events e ON e.id = d.event_id ";
-
-PendingDelivery ReadPending(const PgResult& r, int row) {
-  PendingDelivery p;
-  p.delivery.id = r.Text(row, 0);
-  p.delivery.event_id = r.Text(row, 1);
-  p.delivery.webhook_id = r.Text(row, 2);
-  p.delivery.organization_id = r.Text(row, 3);
-  p.delivery.status = ParseDeliveryStatus(r.Text(row, 4)).value_or(DeliveryStatus::kPending);
-  p.delivery.attempts = static_cast<int>(r.Int(row, 5));
-  p.delivery.next_attempt_at = FromUnixMillis(r.Int(row, 6));
-  p.delivery.created_at = FromUnixMillis(r.Int(row, 7));
-  p.event_type = r.Text(row, 8);
-  p.event_ref = r.Text(row, 9);
-  p.payload = r.Bytes(row, 10);
-  p.event_created_at = FromUnixMillis(r.Int(row, 11));
-  return p;
-}
 
 Job ReadJob(const PgResult& r, int row) {
   Job j;
@@ -59,13 +37,22 @@ Result<PendingDelivery> PostgresStore::GetDelivery(std::string_view organization
   return ReadPending(r, 0);
 }
 
-Status PostgresStore::RequeueDelivery(std::string_view id, TimePoint now) {
+Status PostgresStore::RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by,
+                                      std::optional<TimePoint> lease_until) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  std::optional<int64_t> lease;
+  if (lease_until) lease = ToUnixMillis(*lease_until);
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2 WHERE id = $1",
-      Params().Add(id).Add(ToUnixMillis(now))));
-  if (r.AffectedRows() == 0) return NotFound("Delivery " + std::string(id) + " not found.");
-  return Status::Ok();
+      "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, updated_at = $2, "
+      "claimed_by = NULLIF($3, ''), lease_until = $4 WHERE id = $1 AND status NOT IN ('pending', 'retrying')",
+      Params().Add(id).Add(ToUnixMillis(now)).Add(claimed_by).AddOptional(lease)));
+  if (r.AffectedRows() == 0) {
+    ULAK_ASSIGN_OR_RETURN(PgResult e, conn->Query("SELECT 1 FROM deliveries WHERE id = $1", Params().Add(id)));
+    if (e.rows() == 0) return NotFound("Delivery " + std::string(id) + " not found.");
+    return AlreadyExists("Delivery " + std::string(id) + " is already scheduled.");
+  }
+  if (!claimed_by.empty()) return Status::Ok();  // its node sends it; nobody else needs waking
+  return conn->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status();
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
@@ -82,12 +69,9 @@ Result<std::vector<PendingDelivery>> PostgresStore::ListFailedDeliveries(std::st
 
 Status PostgresStore::CreateDelivery(const Delivery& d) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  Params p;
-  p.Add(d.id).Add(d.event_id).Add(d.webhook_id).Add(d.organization_id).Add(DeliveryStatusName(d.status))
-      .Add(int64_t{d.attempts}).Add(ToUnixMillis(d.next_attempt_at)).Add(ToUnixMillis(d.created_at));
-  return conn->Query("INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, "
-                     "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)", p)
-      .status();
+  ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
+  if (!d.claimed_by.empty()) return Status::Ok();
+  return conn->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status();
 }
 
 Status PostgresStore::DisableWebhook(std::string_view id, std::string_view reason, TimePoint now) {

@@ -1,6 +1,7 @@
 // PostgresStore: webhooks, events, deliveries and attempt logs.
 #include <string>
 
+#include "store/postgres/delivery_rows.h"
 #include "store/postgres/page.h"
 #include "store/postgres/postgres_store.h"
 
@@ -133,16 +134,24 @@ std::string AttemptWhere(const AttemptFilter& f, bool paged, Params& p) {
   return where;
 }
 
-Status InsertDelivery(Connection& conn, const Delivery& d) {
+
+}  // namespace
+
+Status PostgresStore::InsertDelivery(Connection& conn, const Delivery& d) {
   Params p;
   p.Add(d.id).Add(d.event_id).Add(d.webhook_id).Add(d.organization_id).Add(DeliveryStatusName(d.status))
       .Add(int64_t{d.attempts}).Add(ToUnixMillis(d.next_attempt_at)).Add(ToUnixMillis(d.created_at));
+  if (d.claimed_by.empty()) {
+    p.AddNull();
+  } else {
+    p.Add(d.claimed_by);
+  }
+  p.AddOptional(OptionalMillis(d.lease_until));
   return conn.Query("INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, "
-                    "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)", p)
+                    "next_attempt_at, created_at, updated_at, claimed_by, lease_until) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)", p)
       .status();
 }
-
-}  // namespace
 
 Status PostgresStore::CreateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
@@ -232,6 +241,7 @@ Result<std::vector<PublishResult>> PostgresStore::Publish(const std::vector<Publ
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Transaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
+  bool unclaimed_work = false;  // other nodes should hear of it
   std::vector<PublishResult> results;
   results.reserve(requests.size());
   for (const PublishRequest& req : requests) {
@@ -265,7 +275,10 @@ Result<std::vector<PublishResult>> PostgresStore::Publish(const std::vector<Publ
       }
       continue;
     }
-    for (const Delivery& d : req.deliveries) ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
+    for (const Delivery& d : req.deliveries) {
+      ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
+      unclaimed_work = unclaimed_work || d.claimed_by.empty();
+    }
     if (req.incoming) {
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
@@ -276,6 +289,7 @@ Result<std::vector<PublishResult>> PostgresStore::Publish(const std::vector<Publ
     stored.deliveries = static_cast<int>(req.deliveries.size());
     results.push_back(PublishResult{std::move(stored), false, req.deliveries});
   }
+  if (unclaimed_work) ULAK_RETURN_IF_ERROR(conn->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status());
   ULAK_RETURN_IF_ERROR(tx.Commit());
   return results;
 }
@@ -309,6 +323,15 @@ Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes
         "attempts = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1",
         Params().Add(a.delivery_id).Add(DeliveryStatusName(o.delivery_status)).Add(int64_t{o.attempts})
             .Add(ToUnixMillis(o.next_attempt_at)).Add(ToUnixMillis(a.created_at))).status());
+    // A finished delivery releases its claim; a retry under a lease keeps it until its try.
+    const bool finished = o.delivery_status != DeliveryStatus::kRetrying;
+    if (finished || o.lease_until) {
+      ULAK_RETURN_IF_ERROR(conn->Query(
+          "UPDATE deliveries SET claimed_by = CASE WHEN $2 THEN NULL ELSE claimed_by END, lease_until = $3 "
+          "WHERE id = $1",
+          Params().Add(a.delivery_id).AddBool(finished)
+              .AddOptional(finished ? std::nullopt : OptionalMillis(o.lease_until))).status());
+    }
 
     ULAK_RETURN_IF_ERROR(conn->Query(
         "UPDATE webhooks SET last_triggered_at = GREATEST(COALESCE(last_triggered_at, 0), $2) WHERE id = $1",
@@ -328,29 +351,11 @@ Result<std::vector<PendingDelivery>> PostgresStore::ListPendingDeliveries(std::s
   Params p;
   p.Add(after);
   AddLimit(p, limit);
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
-      "d.created_at, e.event_type, COALESCE(e.event_id, e.id), e.payload, e.created_at "
-      "FROM deliveries d JOIN events e ON e.id = d.event_id "
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string(kPendingSelect) +
       "WHERE d.status IN ('pending', 'retrying') AND d.id > $1 ORDER BY d.id LIMIT $2", p));
   std::vector<PendingDelivery> out;
   out.reserve(static_cast<size_t>(r.rows()));
-  for (int row = 0; row < r.rows(); ++row) {
-    PendingDelivery pd;
-    pd.delivery.id = r.Text(row, 0);
-    pd.delivery.event_id = r.Text(row, 1);
-    pd.delivery.webhook_id = r.Text(row, 2);
-    pd.delivery.organization_id = r.Text(row, 3);
-    pd.delivery.status = ParseDeliveryStatus(r.Text(row, 4)).value_or(DeliveryStatus::kPending);
-    pd.delivery.attempts = static_cast<int>(r.Int(row, 5));
-    pd.delivery.next_attempt_at = FromUnixMillis(r.Int(row, 6));
-    pd.delivery.created_at = FromUnixMillis(r.Int(row, 7));
-    pd.event_type = r.Text(row, 8);
-    pd.event_ref = r.Text(row, 9);
-    pd.payload = r.Bytes(row, 10);
-    pd.event_created_at = FromUnixMillis(r.Int(row, 11));
-    out.push_back(std::move(pd));
-  }
+  for (int row = 0; row < r.rows(); ++row) out.push_back(ReadPending(r, row));
   return out;
 }
 
@@ -365,7 +370,7 @@ Result<int64_t> PostgresStore::CancelPendingDeliveries(std::string_view webhook_
 Result<Event> PostgresStore::GetEvent(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string("SELECT ") + kEventColumns +
-      " FROM events WHERE id = $1 AND organization_id = $2", Params().Add(id).Add(organization_id)));
+      " FROM events WHERE id = $1 AND ($2 = '' OR organization_id = $2)", Params().Add(id).Add(organization_id)));
   if (r.rows() == 0) return NotFound("Event " + std::string(id) + " not found.");
   return ReadEvent(r, 0);
 }

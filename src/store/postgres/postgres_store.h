@@ -63,7 +63,8 @@ class PostgresStore final : public Store {
 
   // Delivery operations, jobs and monitoring: postgres_operations.cc.
   Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) override;
-  Status RequeueDelivery(std::string_view id, TimePoint now) override;
+  Status RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by = "",
+                         std::optional<TimePoint> lease_until = std::nullopt) override;
   Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
                                                             std::string_view after, int limit) override;
   Status CreateDelivery(const Delivery& delivery) override;
@@ -84,6 +85,14 @@ class PostgresStore final : public Store {
   Status RecordRejected(const IncomingRequest& request) override;
   Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
   Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
+
+
+  // Shared work: postgres_claims.cc.
+  bool SharesWork() const override { return true; }
+  Result<std::vector<PendingDelivery>> ClaimDueDeliveries(std::string_view node_id, TimePoint now,
+                                                          TimePoint lease_until, int limit) override;
+  Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) override;
+  bool WaitForWork(std::chrono::milliseconds timeout) override;
 
  private:
   // A pooled connection, returned to the pool when the lease ends (or dropped if broken).
@@ -110,7 +119,10 @@ class PostgresStore final : public Store {
   // Inserts one incoming request row on conn (inside the caller's transaction, if any).
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
 
+  static Status InsertDelivery(Connection& conn, const Delivery& delivery);
   const std::string conninfo_;
+  // The LISTEN connection of WaitForWork, outside the pool; only the claimer thread uses it.
+  std::unique_ptr<Connection> listener_;
   const int max_connections_;
   std::mutex mu_;
   std::condition_variable available_;

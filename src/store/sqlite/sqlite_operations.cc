@@ -36,14 +36,26 @@ Result<PendingDelivery> SqliteStore::GetDelivery(std::string_view organization_i
   return p;
 }
 
-Status SqliteStore::RequeueDelivery(std::string_view id, TimePoint now) {
+Status SqliteStore::RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by,
+                                    std::optional<TimePoint> lease_until) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2 WHERE id = ?1"));
-  st->Bind(1, id).Bind(2, ToUnixMillis(now));
+      "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, "
+      "claimed_by = NULLIF(?3, ''), lease_until = ?4 WHERE id = ?1 AND status NOT IN ('pending', 'retrying')"));
+  st->Bind(1, id).Bind(2, ToUnixMillis(now)).Bind(3, claimed_by);
+  if (lease_until) {
+    st->Bind(4, ToUnixMillis(*lease_until));
+  } else {
+    st->BindNull(4);
+  }
   ULAK_RETURN_IF_ERROR(st->Run());
-  if (conn->Changes() == 0) return NotFound("Delivery " + std::string(id) + " not found.");
-  return Status::Ok();
+  if (conn->Changes() > 0) return Status::Ok();
+  ULAK_ASSIGN_OR_RETURN(Statement * exists, conn->Prepare("SELECT 1 FROM deliveries WHERE id = ?1"));
+  exists->Bind(1, id);
+  ULAK_ASSIGN_OR_RETURN(bool row, exists->Step());
+  exists->Reset();
+  if (!row) return NotFound("Delivery " + std::string(id) + " not found.");
+  return AlreadyExists("Delivery " + std::string(id) + " is already scheduled.");
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
@@ -63,13 +75,7 @@ Result<std::vector<PendingDelivery>> SqliteStore::ListFailedDeliveries(std::stri
 
 Status SqliteStore::CreateDelivery(const Delivery& d) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
-      "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
-  st->Bind(1, d.id).Bind(2, d.event_id).Bind(3, d.webhook_id).Bind(4, d.organization_id)
-      .Bind(5, DeliveryStatusName(d.status)).Bind(6, int64_t{d.attempts}).Bind(7, ToUnixMillis(d.next_attempt_at))
-      .Bind(8, ToUnixMillis(d.created_at));
-  return st->Run();
+  return InsertDelivery(*conn, d);
 }
 
 Status SqliteStore::DisableWebhook(std::string_view id, std::string_view reason, TimePoint now) {

@@ -131,6 +131,60 @@ void BindAttemptFilter(Statement& st, const AttemptFilter& f, bool paged) {
 
 }  // namespace
 
+Status SqliteStore::InsertDelivery(Connection& conn, const Delivery& d) {
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(
+      "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
+      "created_at, updated_at, claimed_by, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)"));
+  st->Bind(1, d.id).Bind(2, d.event_id).Bind(3, d.webhook_id).Bind(4, d.organization_id)
+      .Bind(5, DeliveryStatusName(d.status)).Bind(6, int64_t{d.attempts}).Bind(7, ToUnixMillis(d.next_attempt_at))
+      .Bind(8, ToUnixMillis(d.created_at));
+  if (d.claimed_by.empty()) {
+    st->BindNull(9);
+  } else {
+    st->Bind(9, d.claimed_by);
+  }
+  BindOptionalTime(*st, 10, d.lease_until);
+  return st->Run();
+}
+
+Result<std::vector<PendingDelivery>> SqliteStore::ClaimDueDeliveries(std::string_view node_id, TimePoint now,
+                                                                     TimePoint lease_until, int limit) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  // The write lock (BEGIN IMMEDIATE) makes select-then-claim atomic against other claimers.
+  WriteTransaction tx(*conn);
+  ULAK_RETURN_IF_ERROR(tx.Begin());
+  ULAK_ASSIGN_OR_RETURN(Statement * pick, conn->Prepare(std::string(kPendingSelect) +
+      "WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ?1 "
+      "AND (d.lease_until IS NULL OR d.lease_until < ?1) ORDER BY d.next_attempt_at, d.id LIMIT ?2"));
+  pick->Bind(1, ToUnixMillis(now)).Bind(2, int64_t{limit});
+  std::vector<PendingDelivery> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, pick->Step());
+    if (!row) break;
+    out.push_back(ReadPending(*pick));
+  }
+  for (PendingDelivery& p : out) {
+    ULAK_ASSIGN_OR_RETURN(Statement * claim, conn->Prepare(
+        "UPDATE deliveries SET claimed_by = ?2, lease_until = ?3 WHERE id = ?1"));
+    claim->Bind(1, p.delivery.id).Bind(2, node_id).Bind(3, ToUnixMillis(lease_until));
+    ULAK_RETURN_IF_ERROR(claim->Run());
+    p.delivery.claimed_by = std::string(node_id);
+    p.delivery.lease_until = lease_until;
+  }
+  ULAK_RETURN_IF_ERROR(tx.Commit());
+  return out;
+}
+
+Result<int64_t> SqliteStore::RenewLeases(std::string_view node_id, TimePoint lease_until) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
+      "UPDATE deliveries SET lease_until = MAX(COALESCE(lease_until, 0), ?2) "
+      "WHERE claimed_by = ?1 AND status IN ('pending', 'retrying')"));
+  st->Bind(1, node_id).Bind(2, ToUnixMillis(lease_until));
+  ULAK_RETURN_IF_ERROR(st->Run());
+  return conn->Changes();
+}
+
 Status SqliteStore::CreateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
@@ -265,13 +319,7 @@ Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<Publis
     ins->Bind(5, e.payload).Bind(6, static_cast<int64_t>(req.deliveries.size())).Bind(7, ToUnixMillis(e.created_at));
     ULAK_RETURN_IF_ERROR(ins->Run());
     for (const Delivery& d : req.deliveries) {
-      ULAK_ASSIGN_OR_RETURN(Statement * dst, conn->Prepare(
-          "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
-          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
-      dst->Bind(1, d.id).Bind(2, d.event_id).Bind(3, d.webhook_id).Bind(4, d.organization_id)
-          .Bind(5, DeliveryStatusName(d.status)).Bind(6, int64_t{d.attempts}).Bind(7, ToUnixMillis(d.next_attempt_at))
-          .Bind(8, ToUnixMillis(d.created_at));
-      ULAK_RETURN_IF_ERROR(dst->Run());
+      ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
     }
     if (req.incoming) {
       IncomingRequest incoming = *req.incoming;
@@ -319,6 +367,16 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
     upd->Bind(1, a.delivery_id).Bind(2, DeliveryStatusName(o.delivery_status)).Bind(3, int64_t{o.attempts})
         .Bind(4, ToUnixMillis(o.next_attempt_at)).Bind(5, ToUnixMillis(a.created_at));
     ULAK_RETURN_IF_ERROR(upd->Run());
+    // A finished delivery releases its claim; a retry under a lease keeps it until its try.
+    const bool finished = o.delivery_status != DeliveryStatus::kRetrying;
+    if (finished || o.lease_until) {
+      ULAK_ASSIGN_OR_RETURN(Statement * claim, conn->Prepare(
+          "UPDATE deliveries SET claimed_by = CASE WHEN ?2 THEN NULL ELSE claimed_by END, lease_until = ?3 "
+          "WHERE id = ?1"));
+      claim->Bind(1, a.delivery_id).Bind(2, int64_t{finished});
+      BindOptionalTime(*claim, 3, finished ? std::nullopt : o.lease_until);
+      ULAK_RETURN_IF_ERROR(claim->Run());
+    }
 
     ULAK_ASSIGN_OR_RETURN(Statement * touch, conn->Prepare(
         "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2) WHERE id = ?1"));
@@ -361,7 +419,7 @@ Result<int64_t> SqliteStore::CancelPendingDeliveries(std::string_view webhook_id
 Result<Event> SqliteStore::GetEvent(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kEventColumns +
-      " FROM events WHERE id = ?1 AND organization_id = ?2"));
+      " FROM events WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
   st->Bind(1, id).Bind(2, organization_id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("Event " + std::string(id) + " not found.");

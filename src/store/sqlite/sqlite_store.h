@@ -54,9 +54,16 @@ class SqliteStore final : public Store {
   Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
   Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) override;
 
+  // Shared work: sqlite_outgoing.cc. One SQLite node never needs it, but the store keeps the
+  // contract so both stores pass one conformance suite.
+  Result<std::vector<PendingDelivery>> ClaimDueDeliveries(std::string_view node_id, TimePoint now,
+                                                          TimePoint lease_until, int limit) override;
+  Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) override;
+
   // Delivery operations: sqlite_operations.cc.
   Result<PendingDelivery> GetDelivery(std::string_view organization_id, std::string_view id) override;
-  Status RequeueDelivery(std::string_view id, TimePoint now) override;
+  Status RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by = "",
+                         std::optional<TimePoint> lease_until = std::nullopt) override;
   Result<std::vector<PendingDelivery>> ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
                                                             std::string_view after, int limit) override;
   Status CreateDelivery(const Delivery& delivery) override;
@@ -100,6 +107,7 @@ class SqliteStore final : public Store {
   // Inserts one incoming request row on conn (inside the caller's transaction, if any).
   static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
   static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
+  static Status InsertDelivery(Connection& conn, const Delivery& delivery);
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
   void Release(std::unique_ptr<Connection> conn);
 
