@@ -192,6 +192,9 @@ class CurlTransport final : public HttpTransport {
       curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
       curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlTransport::TimerThunk);
       curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+      for (const std::string& entry : options_.resolve_for_test) {
+        resolve_ = curl_slist_append(resolve_, entry.c_str());
+      }
       if (options_.max_total_connections > 0) {
         curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
       }
@@ -209,6 +212,7 @@ class CurlTransport final : public HttpTransport {
       std::abort();
     }
     Stop();
+    curl_slist_free_all(resolve_);
   }
 
   CurlTransport(const CurlTransport&) = delete;
@@ -386,6 +390,7 @@ class CurlTransport final : public HttpTransport {
     // No proxy, not even one from http_proxy & co.: the address filter must see the real
     // destination.
     set(CURLOPT_PROXY, "");
+    if (resolve_ != nullptr) set(CURLOPT_RESOLVE, resolve_);
     set(CURLOPT_POST, 1L);
     set(CURLOPT_POSTFIELDS, t.request.body.data());
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
@@ -664,6 +669,7 @@ class CurlTransport final : public HttpTransport {
   // Lives on the delivery loop, as does everything below.
   asio::steady_timer timer_;
   CURLM* multi_ = nullptr;
+  curl_slist* resolve_ = nullptr;  // CURLOPT_RESOLVE entries; read-only after construction
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   std::vector<CURL*> idle_easies_;

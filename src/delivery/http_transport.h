@@ -70,6 +70,9 @@ struct CurlTransportOptions {
   size_t max_response_bytes = 64 * 1024;
   std::string user_agent = "ulak/" ULAK_VERSION;  // a request's own User-Agent header wins
   AddressFilter address_filter;                    // empty: allow all
+  // Fixed name resolutions, "host:port:address" (libcurl's CURLOPT_RESOLVE). For tests that
+  // need names resolving to given addresses without touching /etc/hosts or DNS.
+  std::vector<std::string> resolve_for_test;
   long max_total_connections = 0;                  // 0: libcurl default (unlimited)
 };
 

@@ -55,3 +55,53 @@ TEST(SsrfGuard, ParsesNetworks) {
 
 }  // namespace
 }  // namespace ulak::delivery
+
+#include <condition_variable>
+#include <mutex>
+
+#include "delivery/http_transport.h"
+
+namespace ulak::delivery {
+namespace {
+
+// The guard on the real transport, with names that resolve (via CURLOPT_RESOLVE, no DNS)
+// into every blocked range: the check runs on the resolved address, so a friendly name or
+// a DNS answer that rebinds to a private address cannot get through.
+TEST(SsrfGuard, TransportBlocksNamesResolvingIntoEveryPrivateRange) {
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {"loopback.test", "127.0.0.1"},      {"ten.test", "10.0.0.1"},          {"172.test", "172.16.5.4"},
+      {"192.test", "192.168.0.10"},        {"metadata.test", "169.254.169.254"}, {"cgnat.test", "100.64.1.1"},
+      {"zero.test", "0.0.0.0"},            {"multicast.test", "224.0.0.5"},     {"v6loop.test", "[::1]"},
+      {"ula.test", "[fd00::1]"},           {"v6link.test", "[fe80::1]"}};
+  auto guard = std::make_shared<SsrfGuard>(std::vector<Network>{});
+  CurlTransportOptions options;
+  options.address_filter = [guard](const sockaddr* a, socklen_t l) { return guard->Check(a, l); };
+  for (const auto& [name, address] : names) options.resolve_for_test.push_back(name + ":80:" + address);
+  std::unique_ptr<HttpTransport> transport = MakeCurlTransport(options);
+
+  for (const auto& [name, address] : names) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<TransportResult> result;
+    OutgoingRequest request;
+    request.url = "http://" + name + "/hook";
+    request.body = "{}";
+    request.timeout = std::chrono::seconds(5);
+    transport->Send(std::move(request), [&](TransportResult&& r) {
+      std::lock_guard lock(mu);
+      result = std::move(r);
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return result.has_value(); })) << name;
+    EXPECT_EQ(result->error, TransportError::kBlocked) << name << ": " << result->error_message;
+    std::string bare = address;
+    if (bare.front() == '[') bare = bare.substr(1, bare.size() - 2);
+    EXPECT_EQ(result->error_message.rfind("blocked: " + bare + " is a private address", 0), 0u)
+        << name << ": " << result->error_message;
+  }
+  transport->Stop();
+}
+
+}  // namespace
+}  // namespace ulak::delivery
