@@ -34,6 +34,12 @@ Result<Principal> Authenticator::Authenticate(const http::Request& request) cons
   if (!admin_key_hash_.empty() && crypto::ConstantTimeEquals(hash, admin_key_hash_)) {
     return Principal{true, {}, {}};
   }
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && now < it->second.until) return it->second.principal;
+  }
   Result<store::ApiKey> key = store_.FindApiKeyByHash(hash);
   if (!key.ok()) {
     if (key.status().code() == ErrorCode::kNotFound) return Unauthenticated("Invalid API key.");
@@ -42,7 +48,16 @@ Result<Principal> Authenticator::Authenticate(const http::Request& request) cons
   // The lookup matched on an index; the constant-time check keeps the final decision free
   // of data-dependent timing.
   if (!crypto::ConstantTimeEquals(hash, key->key_hash)) return Unauthenticated("Invalid API key.");
-  return Principal{false, key->organization_id, key->id};
+  Principal principal{false, key->organization_id, key->id};
+  std::lock_guard lock(mu_);
+  if (cache_.size() > 100'000) cache_.clear();  // bounded: keys are few, garbage tokens are not cached
+  cache_[hash] = Cached{principal, now + kCacheTtl};
+  return principal;
+}
+
+void Authenticator::Forget(const std::string& key_id) const {
+  std::lock_guard lock(mu_);
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.principal.key_id == key_id; });
 }
 
 Result<std::string> ResolveOrganization(const Principal& principal,

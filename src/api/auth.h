@@ -5,7 +5,10 @@
 // with the admin key's hash, or looked up among organization keys.
 #pragma once
 
+#include <chrono>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -41,10 +44,21 @@ class Authenticator {
 
   // kUnauthenticated when the header is missing, malformed, or names no key.
   Result<Principal> Authenticate(const http::Request& request) const;
+  // Forgets a deleted key at once on this node; other nodes within kCacheTtl.
+  void Forget(const std::string& key_id) const;
+
+  // Keys found in the store are remembered this long, so most requests skip the store.
+  static constexpr std::chrono::milliseconds kCacheTtl{5000};
 
  private:
+  struct Cached {
+    Principal principal;
+    std::chrono::steady_clock::time_point until;
+  };
   store::Store& store_;
   const std::string admin_key_hash_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, Cached> cache_;  // GUARDED_BY(mu_): by key hash
 };
 
 // Decides which organization a request acts on.

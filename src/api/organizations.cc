@@ -92,6 +92,7 @@ Result<http::Response> ListKeys(ApiContext& ctx, const http::Request& request, c
 Result<http::Response> DeleteKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
   ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteApiKey(org_id, params.Get("key_id")));
+  ctx.auth.Forget(params.Get("key_id"));
   return NoContent();
 }
 

@@ -78,6 +78,7 @@ Result<http::Response> CreateWebhook(ApiContext& ctx, const http::Request& reque
   w.secret_key = delivery::NewSecretKey(ctx.random);
   w.created_at = w.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.CreateWebhook(w));
+  if (ctx.publisher != nullptr) ctx.publisher->InvalidateSubscriptions(w.organization_id);
   boost::json::object webhook = WebhookJson(w);
   boost::json::object out;
   AddSecret(out, webhook, w.secret_key);
@@ -136,6 +137,9 @@ Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& reques
     ULAK_ASSIGN_OR_RETURN(delivery::ConfigPtr config, delivery::ParseWebhookConfig(w));
     ctx.engine->UpdateWebhook(std::move(config));
   }
+  if (ctx.publisher != nullptr) {
+    ctx.publisher->InvalidateSubscriptions(w.organization_id);
+  }
   boost::json::object webhook = WebhookJson(w);
   boost::json::object out;
   if (regenerate.value_or(false)) {
@@ -150,6 +154,7 @@ Result<http::Response> DeleteWebhook(ApiContext& ctx, const http::PathParams& pa
   ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteWebhook(w.organization_id, w.id, ctx.clock.Now()));
   if (ctx.engine != nullptr) ctx.engine->RemoveWebhook(w.id);
+  if (ctx.publisher != nullptr) ctx.publisher->InvalidateSubscriptions(w.organization_id);
   return NoContent();
 }
 

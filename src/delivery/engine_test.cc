@@ -107,6 +107,7 @@ class EngineTest : public ::testing::Test {
     w.max_in_flight = max_in_flight;
     w.created_at = w.updated_at = clock_.Now();
     EXPECT_TRUE(store_->CreateWebhook(w).ok());
+    if (publisher_) publisher_->InvalidateSubscriptions(org_);  // as the API does
     return w.id;
   }
   void Publish(const std::string& type = "order.created") {

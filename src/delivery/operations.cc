@@ -171,6 +171,7 @@ void DeliveryOperations::DisableWebhook(const ConfigPtr& config, const std::stri
     return;  // already disabled or deleted
   }
   engine_.RemoveWebhook(w.id);
+  publisher_.InvalidateSubscriptions(w.organization_id);
   Log(LogLevel::kWarn, "webhook disabled", {{"webhook_id", w.id}, {"reason", reason}});
   // The disabled webhook is no longer active, so the event reaches only the others.
   PublishInput input;

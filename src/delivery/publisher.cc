@@ -35,25 +35,50 @@ store::PendingDelivery PendingFor(const store::Event& event, const store::Delive
 
 }  // namespace
 
-void Publisher::Publish(PublishInput input, PublishDone done) {
-  if (!input.operational && engine_.Overloaded()) {
-    done(ResourceExhausted("Too many deliveries are waiting; publish again later."));
-    return;
+Result<std::shared_ptr<const Publisher::Subscriptions>> Publisher::ActiveWebhooks(const std::string& organization_id) {
+  const TimePoint now = clock_.Now();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(organization_id);
+    if (it != cache_.end() && now - it->second->loaded_at < kSubscriptionTtl && now >= it->second->loaded_at) {
+      return it->second;
+    }
   }
-  Result<std::vector<store::Webhook>> webhooks = store_.ListActiveWebhooks(input.organization_id);
-  if (!webhooks.ok()) {
-    done(webhooks.status());
-    return;
-  }
-  std::vector<ConfigPtr> targets;
-  for (store::Webhook& w : *webhooks) {
+  ULAK_ASSIGN_OR_RETURN(std::vector<store::Webhook> webhooks, store_.ListActiveWebhooks(organization_id));
+  auto fresh = std::make_shared<Subscriptions>();
+  fresh->loaded_at = now;
+  for (store::Webhook& w : webhooks) {
     Result<ConfigPtr> config = ParseWebhookConfig(std::move(w));
     if (!config.ok()) {
       Log(LogLevel::kError, "skipping a webhook with a broken stored configuration",
           {{"error", config.status().message()}});
       continue;
     }
-    if ((*config)->Subscribes(input.event_type)) targets.push_back(*config);
+    fresh->active.push_back(*config);
+  }
+  std::lock_guard lock(cache_mu_);
+  cache_[organization_id] = fresh;
+  return std::shared_ptr<const Subscriptions>(fresh);
+}
+
+void Publisher::InvalidateSubscriptions(const std::string& organization_id) {
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(organization_id);
+}
+
+void Publisher::Publish(PublishInput input, PublishDone done) {
+  if (!input.operational && engine_.Overloaded()) {
+    done(ResourceExhausted("Too many deliveries are waiting; publish again later."));
+    return;
+  }
+  Result<std::shared_ptr<const Subscriptions>> subscriptions = ActiveWebhooks(input.organization_id);
+  if (!subscriptions.ok()) {
+    done(subscriptions.status());
+    return;
+  }
+  std::vector<ConfigPtr> targets;
+  for (const ConfigPtr& config : (*subscriptions)->active) {
+    if (config->Subscribes(input.event_type)) targets.push_back(config);
   }
 
   store::PublishRequest request;

@@ -6,7 +6,12 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -41,16 +46,30 @@ class Publisher {
   // `done` runs once the event is durable (or failed), on the writer's thread.
   void Publish(PublishInput input, PublishDone done);
 
+  // Forgets the cached subscriptions of an organization: call after any change to its
+  // webhooks on this node. (Other nodes see a change within kSubscriptionTtl.)
+  void InvalidateSubscriptions(const std::string& organization_id);
+  static constexpr std::chrono::milliseconds kSubscriptionTtl{2000};
+
   using TestDone = std::function<void(Result<store::Attempt>&&)>;
   // Stores a "webhook.test" event for this one webhook and sends it at once, without retries.
   void SendTest(ConfigPtr config, TestDone done);
 
  private:
+  struct Subscriptions {
+    std::vector<ConfigPtr> active;  // parsed once, shared by every publish
+    TimePoint loaded_at;
+  };
+  // The organization's active webhooks, from the cache or the store.
+  Result<std::shared_ptr<const Subscriptions>> ActiveWebhooks(const std::string& organization_id);
+
   store::Store& store_;
   store::StoreWriter& writer_;
   DeliveryEngine& engine_;
   const Clock& clock_;
   Random& random_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Subscriptions>> cache_;  // GUARDED_BY(cache_mu_)
 };
 
 }  // namespace ulak::delivery
