@@ -117,8 +117,9 @@ std::string DataDirectoryFor(std::string_view database_url) {
     path.remove_prefix(9);
   } else if (starts_with("sqlite:")) {
     path.remove_prefix(7);
-  } else if (database_url.find("://") != std::string_view::npos) {
-    return "./data";  // not a file: PostgreSQL
+  } else if (database_url.find("://") != std::string_view::npos ||
+             database_url.find('=') != std::string_view::npos) {
+    return "";  // not a file: a database other nodes may share (PostgreSQL)
   }
   if (path.empty() || path == ":memory:") return "./data";
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -133,6 +134,11 @@ Result<std::shared_ptr<const crypto::SecretBox>> LoadSecretBox(const Config& con
     ULAK_ASSIGN_OR_RETURN(current, ParseNamed(text.value, "ULAK_MASTER_KEY"));
   } else if (config.mode == Mode::kProduction) {
     return InvalidArgument(std::string(kRequiredInProduction));
+  } else if (data_dir.empty()) {
+    // A key file beside one node would leave the other nodes unable to read the secrets.
+    return InvalidArgument(
+        "ULAK_MASTER_KEY is required with a PostgreSQL database: every node sharing it needs the same key "
+        "(generate one with `openssl rand -hex 32`)");
   } else {
     ULAK_ASSIGN_OR_RETURN(current, DevelopmentKey(data_dir));
   }

@@ -67,9 +67,27 @@ size_t Claimer::Round(TimePoint& next_renewal) {
   return count;
 }
 
+void Claimer::RefreshHeldWebhooks() {
+  for (const ConfigPtr& held : engine_.HeldWebhooks()) {
+    Result<store::Webhook> record = store_.GetWebhook("", held->record.id);
+    if (!record.ok()) {
+      if (record.status().code() == ErrorCode::kNotFound) engine_.RemoveWebhook(held->record.id);
+      continue;  // the store is away: keep what we have
+    }
+    if (record->updated_at == held->record.updated_at) continue;
+    Result<ConfigPtr> fresh = ParseWebhookConfig(std::move(record).value());
+    if (fresh.ok()) engine_.UpdateWebhook(*fresh);  // an inactive one is removed
+  }
+}
+
 void Claimer::Run() {
   TimePoint next_renewal = clock_.Now();
+  TimePoint next_refresh = clock_.Now() + options_.config_ttl;
   while (!stopping_) {
+    if (clock_.Now() >= next_refresh) {
+      RefreshHeldWebhooks();
+      next_refresh = clock_.Now() + options_.config_ttl;
+    }
     const size_t claimed = Round(next_renewal);
     if (claimed >= static_cast<size_t>(options_.batch)) continue;  // more may be waiting
     // Wakes at once on NOTIFY; the poll interval bounds how late expired leases are seen.

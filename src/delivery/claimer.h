@@ -24,7 +24,7 @@ struct ClaimerOptions {
   std::chrono::milliseconds poll_interval{1000};
   int batch = 500;           // deliveries per claim
   size_t max_held = 20'000;  // claims stop while the engine holds this many
-  std::chrono::milliseconds config_ttl{5000};  // other nodes may change webhooks
+  std::chrono::milliseconds config_ttl{2000};  // other nodes may change webhooks
 };
 
 class Claimer {
@@ -46,6 +46,9 @@ class Claimer {
   void Run();
   // One round: renew leases if due, claim up to capacity. Returns how many were claimed.
   size_t Round(TimePoint& next_renewal);
+  // Webhooks changed or deleted through another node: hands the engine their current
+  // configuration (or removes them), for the work it already holds.
+  void RefreshHeldWebhooks();
   ConfigPtr ConfigFor(const std::string& webhook_id, TimePoint now);
 
   store::Store& store_;

@@ -330,6 +330,14 @@ std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult&
   return "";
 }
 
+std::vector<ConfigPtr> DeliveryEngine::HeldWebhooks() {
+  std::lock_guard lock(mu_);
+  std::vector<ConfigPtr> out;
+  out.reserve(queues_.size());
+  for (const auto& [id, q] : queues_) out.push_back(q.config);
+  return out;
+}
+
 bool DeliveryEngine::Overloaded() {
   std::lock_guard lock(mu_);
   return held_ >= options_.max_pending;

@@ -93,6 +93,8 @@ class DeliveryEngine {
 
   // Deliveries held in memory (queued, waiting or in flight).
   size_t HeldCount();
+  // The webhooks this engine holds work for, with the configuration it uses for each.
+  std::vector<ConfigPtr> HeldWebhooks();
 
  private:
   struct Item {

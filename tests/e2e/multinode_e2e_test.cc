@@ -1,0 +1,795 @@
+// End-to-end tests of several `ulak serve` nodes sharing one PostgreSQL database (issue 6,
+// SPEC §11): the real binary, started two or three times against a throwaway PostgreSQL
+// cluster on a Unix socket (support/postgres_cluster.h), delivering to a real HTTP sink on
+// 127.0.0.1 (support/sink.h).
+//
+// What they show: a node killed with SIGKILL mid-run loses nothing (its claimed deliveries
+// are taken over once their leases expire, ULAK_LEASE_S=3 here), and the duplicates it
+// causes are counted and reported; idempotent publish holds across nodes; a PostgreSQL
+// crash and restart mid-run is survived (503 + Retry-After meanwhile, never 202 for
+// something lost); work requeued on one node for a delivery another node failed is sent
+// once, promptly; a due retry held by a dead node is sent by another; a webhook created on
+// one node reaches the others' publishes within the documented cache TTL; a webhook changed
+// or deleted on one node applies to the retries another node holds.
+//
+// Delivery is at least once: the sink may see an event more than once (reported, bounded),
+// but always under the same webhook-id. Events are numbered in their "data" ({"n": N}) so
+// the sink's requests can be matched to the publishes that were accepted (202).
+//
+// Timing: nodes run with ASan, so runs are sized small (a few hundred events); waits poll
+// with generous timeouts, and only loose bounds are asserted.
+#include <signal.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <latch>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "e2e/server_fixture.h"
+#include "support/postgres_cluster.h"
+#include "support/sink.h"
+
+namespace ulak::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+// Every node must open the secrets the others sealed: one master key for all.
+const std::string kMasterKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+std::string Str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
+
+json::value ParseOrNull(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return ec ? json::value(nullptr) : v;
+}
+
+// A JSON member, or null when v is not an object or lacks it.
+json::value Member(const json::value& v, const char* name) {
+  if (!v.is_object()) return nullptr;
+  const json::value* m = v.as_object().if_contains(name);
+  return m != nullptr ? *m : json::value(nullptr);
+}
+
+// The event number a delivered body carries in data.n; -1 if none.
+int EventNumber(const SinkRequest& r) {
+  const json::value n = Member(Member(ParseOrNull(r.body), "data"), "n");
+  return n.is_int64() ? static_cast<int>(n.as_int64()) : -1;
+}
+
+// Polls pred every 100 ms until it holds or the timeout passes; returns whether it held.
+bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s) {
+  const auto deadline = Clock::now() + timeout;
+  while (!pred()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+  return true;
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// What the sink received on one path, per event number.
+struct Received {
+  std::map<int, size_t> count;                       // requests per event
+  std::map<int, std::set<std::string>> webhook_ids;  // webhook-id headers per event
+  size_t total = 0;                                  // requests on the path
+};
+
+Received Summarize(const HttpSink& sink, const std::string& path) {
+  Received out;
+  for (const SinkRequest& r : sink.Requests(path)) {
+    const int n = EventNumber(r);
+    ++out.total;
+    ++out.count[n];
+    out.webhook_ids[n].insert(r.Header("webhook-id"));
+  }
+  return out;
+}
+
+// The accepted events the sink has not seen (yet).
+std::vector<int> Missing(const Received& got, const std::set<int>& accepted) {
+  std::vector<int> missing;
+  for (int n : accepted) {
+    if (got.count.find(n) == got.count.end()) missing.push_back(n);
+  }
+  return missing;
+}
+
+// Waits until every accepted event reached the sink at least once; returns the last summary.
+Received WaitUntilDelivered(const HttpSink& sink, const std::string& path, const std::set<int>& accepted,
+                            std::chrono::milliseconds timeout) {
+  Received got;
+  Eventually([&] {
+    got = Summarize(sink, path);
+    return Missing(got, accepted).empty();
+  }, timeout);
+  return got;
+}
+
+std::string Join(const std::vector<int>& v, size_t max = 20) {
+  std::ostringstream out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out << (i ? "," : "") << v[i];
+  if (v.size() > max) out << ",... (" << v.size() << " in all)";
+  return out.str();
+}
+
+// Duplicates among the accepted events: requests beyond the first per event, and events whose
+// copies did not all carry the same webhook-id.
+struct Duplicates {
+  size_t extra_requests = 0;
+  std::vector<int> unstable_ids;
+};
+
+Duplicates CountDuplicates(const Received& got, const std::set<int>& accepted) {
+  Duplicates d;
+  for (int n : accepted) {
+    auto it = got.count.find(n);
+    if (it == got.count.end()) continue;
+    d.extra_requests += it->second - 1;
+    if (got.webhook_ids.at(n).size() != 1) d.unstable_ids.push_back(n);
+  }
+  return d;
+}
+
+// Empty when r is a 503 with Retry-After and the API's error shape
+// ({"error": {"code": "unavailable", "message": non-empty}}); otherwise what is wrong.
+std::string UnavailableShapeProblem(const HttpResult& r) {
+  if (r.status != 503) return "status " + std::to_string(r.status);
+  if (r.Header("Retry-After").empty()) return "no Retry-After header";
+  if (r.Header("Content-Type") != "application/json") return "Content-Type " + r.Header("Content-Type");
+  const json::value v = ParseOrNull(r.body);
+  const json::value err = Member(v, "error");
+  if (!v.is_object() || v.as_object().size() != 1 || !err.is_object() || err.as_object().size() != 2) {
+    return "not the error shape: " + r.body;
+  }
+  if (Member(err, "code") != json::value("unavailable")) return "code is not unavailable: " + r.body;
+  if (Str(Member(err, "message")).empty()) return "empty message: " + r.body;
+  return "";
+}
+
+class MultiNodeE2E : public ServerFixture {
+ protected:
+  // No SQLite server (ServerFixture's): each test starts its nodes on its own database.
+  void SetUp() override {
+    Result<PostgresCluster*> cluster = PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+    cluster_ = *cluster;
+    Result<std::string> db = cluster_->CreateDatabase();
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    conninfo_ = *db;
+  }
+
+  void TearDown() override {
+    if (cluster_stopped_) {
+      EXPECT_TRUE(cluster_->StartForTest().ok()) << "the cluster did not come back";
+    }
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (!alive_[i]) continue;
+      EXPECT_EQ(nodes_[i]->StopWith(SIGTERM), 0) << "node " << i + 1 << ":\n" << Tail(nodes_[i]->Stderr());
+    }
+    if (HasFailure()) {
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        std::cout << "---- node " << i + 1 << " stderr (tail) ----\n" << Tail(nodes_[i]->Stderr()) << "\n";
+      }
+    }
+  }
+
+  static std::string Tail(const std::string& s, size_t n = 4000) { return s.size() > n ? s.substr(s.size() - n) : s; }
+
+  // Starts n nodes at once, so they also migrate the fresh database concurrently (the
+  // advisory lock), then waits for each to listen.
+  void StartNodes(size_t n) {
+    const std::vector<std::string> env{"ULAK_ADMIN_KEY=" + kAdminKey, "ULAK_MASTER_KEY=" + kMasterKey,
+                                       "ULAK_LEASE_S=3"};
+    for (size_t i = 0; i < n; ++i) {
+      nodes_.push_back(std::make_unique<UlakProcess>(
+          std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--database", conninfo_, "--threads", "2"},
+          env, dir_.path()));
+      alive_.push_back(true);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_GT(nodes_[i]->WaitForPort(), 0) << "node " << i + 1 << ":\n" << nodes_[i]->Stderr();
+    }
+  }
+
+  // kill -9: no goodbye, its leases simply stop being renewed.
+  void KillNode(size_t i) {
+    EXPECT_EQ(nodes_[i]->StopWith(SIGKILL), 128 + SIGKILL);
+    alive_[i] = false;
+  }
+
+  HttpResult CallNode(size_t i, const std::string& method, const std::string& path, const std::string& key,
+                      const std::string& body = "") {
+    std::vector<std::string> headers;
+    if (!key.empty()) headers.push_back("Authorization: Bearer " + key);
+    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    return HttpRequest(method, nodes_[i]->BaseUrl() + path, headers, body);
+  }
+
+  // Creates the organization (through node `via`) the test works in.
+  void CreateOrgVia(size_t via) {
+    HttpResult r = CallNode(via, "POST", "/api/organizations", kAdminKey, R"({"name":"Kebab House"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const json::value v = Json(r);
+    org_id_ = Str(Member(Member(v, "organization"), "id"));
+    org_key_ = Str(Member(v, "api_key"));
+    ASSERT_FALSE(org_id_.empty() || org_key_.empty()) << r.body;
+  }
+
+  // Creates a webhook through node `via` with the given extra fields; returns its id.
+  std::string CreateWebhookVia(size_t via, const std::string& url, json::object extra = {}) {
+    json::object body{{"organization_id", org_id_}, {"name", "CRM"}, {"url", url},
+                      {"events", json::array{"order.created"}}};
+    for (const auto& kv : extra) body[kv.key()] = kv.value();
+    HttpResult r = CallNode(via, "POST", "/api/webhooks", org_key_, json::serialize(body));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(Member(Member(Json(r), "webhook"), "id"));
+  }
+
+  // Publishes event number n (data {"n": n}) through node `via`, with event_id if given.
+  HttpResult PublishVia(size_t via, int n, const std::string& event_id = "") {
+    json::object body{{"organization_id", org_id_}, {"event", "order.created"}, {"data", json::object{{"n", n}}}};
+    if (!event_id.empty()) body["event_id"] = event_id;
+    return CallNode(via, "POST", "/api/events", org_key_, json::serialize(body));
+  }
+
+  json::value GetDeliveryVia(size_t via, const std::string& id) {
+    HttpResult r = CallNode(via, "GET", "/api/deliveries/" + id, org_key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Member(Json(r), "delivery");
+  }
+
+  // Polls GET /api/deliveries/{id} on node `via` until it shows status (and attempts, if >= 0).
+  bool WaitForDeliveryVia(size_t via, const std::string& id, const std::string& status, int64_t attempts = -1,
+                          std::chrono::milliseconds timeout = 20s) {
+    json::value d;
+    const bool ok = Eventually([&] {
+      d = GetDeliveryVia(via, id);
+      return Member(d, "status") == json::value(status) &&
+             (attempts < 0 || Member(d, "attempts") == json::value(attempts));
+    }, timeout);
+    EXPECT_TRUE(ok) << "delivery " << id << " never reached " << status << ": " << json::serialize(d);
+    return ok;
+  }
+
+  // Polls node `via` until every delivery (by webhook-id) of the accepted events shows
+  // "success": nothing delivered is left pending or retrying in the store (an outcome lost
+  // on the way would leave it so, and it would be sent again). Returns those that never did.
+  std::vector<std::string> NotSucceeded(size_t via, const Received& got, const std::set<int>& accepted,
+                                        std::chrono::milliseconds timeout = 20s) {
+    std::set<std::string> left;
+    for (int n : accepted) {
+      auto it = got.webhook_ids.find(n);
+      if (it != got.webhook_ids.end()) left.insert(it->second.begin(), it->second.end());
+    }
+    std::map<std::string, std::string> last;  // id -> last delivery JSON seen
+    Eventually([&] {
+      for (auto it = left.begin(); it != left.end();) {
+        const json::value d = GetDeliveryVia(via, *it);
+        if (Member(d, "status") == json::value("success")) {
+          last.erase(*it);
+          it = left.erase(it);
+        } else {
+          last[*it] = json::serialize(d);
+          ++it;
+        }
+      }
+      return left.empty();
+    }, timeout);
+    std::vector<std::string> out;
+    for (const auto& [id, d] : last) out.push_back(d);
+    return out;
+  }
+
+  void Report(const std::string& name, double value, const std::string& line) {
+    RecordProperty(name, std::to_string(value));
+    std::cout << "[multinode] " << line << std::endl;
+  }
+
+  PostgresCluster* cluster_ = nullptr;
+  std::string conninfo_;
+  bool cluster_stopped_ = false;
+  std::vector<std::unique_ptr<UlakProcess>> nodes_;
+  std::vector<bool> alive_;
+  std::string org_id_;
+  std::string org_key_;
+  HttpSink sink_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Three nodes, events published round-robin through all three, node 2 killed with SIGKILL
+// while it holds deliveries in flight and queued (the sink answers after 100 ms and each
+// node sends at most 4 at once, so publishing outruns it). Publishing goes on through nodes
+// 1 and 3. Every accepted event reaches the sink at least once; the duplicates (only what
+// node 2 had sent but not yet recorded) are reported and bounded; copies of one event all
+// carry the same webhook-id.
+TEST_F(MultiNodeE2E, KilledNodeLosesNoAcceptedEventAndDuplicatesAreOnlyItsInFlightWork) {
+  constexpr int kEvents = 300;
+  constexpr int kPublishers = 4;  // concurrent publishing threads
+  constexpr int kMaxInFlight = 4;
+  constexpr size_t kVictim = 1;  // node 2
+
+  ASSERT_NO_FATAL_FAILURE(StartNodes(3));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  sink_.SetBehaviour("/mn", SinkBehaviour::Delayed(100ms));
+  const std::string webhook_id = CreateWebhookVia(0, sink_.Url("/mn"), {{"max_in_flight", kMaxInFlight}});
+  ASSERT_FALSE(webhook_id.empty());
+
+  // Per event: the node it went through and the answer's status (0: no answer, e.g. the
+  // connection was cut by the kill). Each slot is written by one publisher thread only and
+  // read after they are joined (or, for the kill decision, under results_mu).
+  std::vector<int> via(kEvents, -1), status(kEvents, -1);
+  std::vector<std::string> errors(kEvents);
+  std::mutex results_mu;
+  std::atomic<bool> victim_dead{false};
+  std::atomic<int> done{0};
+  std::vector<std::thread> publishers;
+  const auto started = Clock::now();
+  for (int t = 0; t < kPublishers; ++t) {
+    publishers.emplace_back([&, t] {
+      for (int n = t; n < kEvents; n += kPublishers) {
+        size_t node = static_cast<size_t>(n % 3);
+        if (node == kVictim && victim_dead) node = (n / 3) % 2 == 0 ? 0 : 2;
+        HttpResult r = PublishVia(node, n, "mn-" + std::to_string(n));
+        {
+          std::lock_guard lock(results_mu);
+          via[static_cast<size_t>(n)] = static_cast<int>(node);
+          status[static_cast<size_t>(n)] = r.status;
+          errors[static_cast<size_t>(n)] = r.status == 0 ? r.error : r.body;
+        }
+        ++done;
+      }
+    });
+  }
+
+  // Kill node 2 once a third of the events are out and it is behind: more accepted through
+  // it than the sink has seen from them, beyond what it can have in flight.
+  const auto accepted_through = [&](size_t node) {
+    std::set<int> out;
+    std::lock_guard lock(results_mu);
+    for (int n = 0; n < kEvents; ++n) {
+      if (via[static_cast<size_t>(n)] == static_cast<int>(node) && status[static_cast<size_t>(n)] == 202) out.insert(n);
+    }
+    return out;
+  };
+  const auto victim_backlog = [&] {
+    const std::set<int> through_victim = accepted_through(kVictim);  // before the sink is read
+    return Missing(Summarize(sink_, "/mn"), through_victim).size();
+  };
+  Eventually([&] { return done >= kEvents / 3 && victim_backlog() >= 2 * kMaxInFlight; }, 30s);
+  victim_dead = true;
+  const size_t backlog_at_kill = victim_backlog();
+  const int done_at_kill = done;
+  KillNode(kVictim);
+  const auto killed_at = Clock::now();
+  for (auto& t : publishers) t.join();
+  const auto published_at = Clock::now();
+  // Every answer from node 2 came before the kill.
+  const std::set<int> accepted_via_victim = accepted_through(kVictim);
+
+  std::set<int> accepted;
+  int unavailable = 0, unanswered = 0, other = 0;
+  std::string first_other;
+  for (int n = 0; n < kEvents; ++n) {
+    const int s = status[static_cast<size_t>(n)];
+    if (s == 202) {
+      accepted.insert(n);
+    } else if (s == 503) {
+      ++unavailable;
+    } else if (s == 0) {
+      ++unanswered;
+    } else {
+      ++other;
+      if (first_other.empty()) first_other = std::to_string(s) + " " + errors[static_cast<size_t>(n)];
+    }
+  }
+  // Only publishes cut by the kill can go unanswered: at most one per publishing thread.
+  EXPECT_LE(unanswered, kPublishers);
+  EXPECT_EQ(other, 0) << "first: " << first_other;
+  EXPECT_GE(backlog_at_kill, static_cast<size_t>(kMaxInFlight))
+      << "node 2 was not behind when killed: the test shows no takeover";
+
+  const Received got = WaitUntilDelivered(sink_, "/mn", accepted, 45s);
+  const auto delivered_at = Clock::now();
+  const std::vector<int> missing = Missing(got, accepted);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never reached the sink: " << Join(missing);
+  // Late copies (a takeover racing the end) are counted too.
+  std::this_thread::sleep_for(1500ms);
+  const Received final_got = Summarize(sink_, "/mn");
+  const Duplicates dups = CountDuplicates(final_got, accepted);
+  size_t unaccepted_requests = 0;
+  for (const auto& [n, c] : final_got.count) {
+    if (accepted.count(n) == 0) unaccepted_requests += c;
+  }
+
+  Report("duplicates", static_cast<double>(dups.extra_requests),
+         "kill -9 of 1 of 3 nodes: " + std::to_string(accepted.size()) + " accepted (" +
+             std::to_string(accepted_via_victim.size()) + " through node 2 before the kill, " +
+             std::to_string(backlog_at_kill) + " of them not yet at the sink when killed, after " +
+             std::to_string(done_at_kill) + " publishes), " + std::to_string(unavailable) + " answered 503, " +
+             std::to_string(unanswered) + " unanswered; sink requests " + std::to_string(final_got.total) +
+             ", duplicates " + std::to_string(dups.extra_requests) + ", requests for unaccepted events " +
+             std::to_string(unaccepted_requests) + "; publishing took " +
+             std::to_string(Seconds(published_at - started)) + " s, all delivered " +
+             std::to_string(Seconds(delivered_at - killed_at)) + " s after the kill");
+  RecordProperty("backlog_at_kill", std::to_string(backlog_at_kill));
+  RecordProperty("accepted", std::to_string(accepted.size()));
+
+  // Only node 2's in-flight or sent-but-unrecorded work may be sent twice.
+  EXPECT_LE(dups.extra_requests, accepted_via_victim.size() + kMaxInFlight);
+  EXPECT_TRUE(dups.unstable_ids.empty()) << "copies of one event carried different webhook-ids: "
+                                         << Join(dups.unstable_ids);
+  EXPECT_EQ(final_got.count.count(-1), 0u) << "a delivery without data.n";
+  const std::vector<std::string> unfinished = NotSucceeded(0, final_got, accepted);
+  EXPECT_TRUE(unfinished.empty()) << unfinished.size() << " delivered but not recorded as success, first: "
+                                  << (unfinished.empty() ? "" : unfinished.front());
+
+  // The survivors are well.
+  for (size_t i : {size_t{0}, size_t{2}}) {
+    EXPECT_EQ(CallNode(i, "GET", "/healthz", "").status, 200);
+    EXPECT_EQ(CallNode(i, "GET", "/readyz", "").status, 200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Idempotent publish across nodes: the same event_id published at the same moment through
+// the three nodes is stored once; every answer is 202 with the same event id, exactly one
+// is the original (the others carry Idempotent-Replayed: true), and the sink receives it once.
+TEST_F(MultiNodeE2E, SameEventIdPublishedConcurrentlyThroughThreeNodesIsDeliveredOnce) {
+  constexpr int kRounds = 10;
+  ASSERT_NO_FATAL_FAILURE(StartNodes(3));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  ASSERT_FALSE(CreateWebhookVia(1, sink_.Url("/idem")).empty());
+
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string event_id = "idem-" + std::to_string(round);
+    std::vector<HttpResult> answers(3);
+    std::latch go(3);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < 3; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        answers[i] = PublishVia(i, round, event_id);
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::set<std::string> ids;
+    int originals = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_EQ(answers[i].status, 202) << "node " << i + 1 << ": " << answers[i].body << answers[i].error;
+      const json::value v = Json(answers[i]);
+      ids.insert(Str(Member(Member(v, "event"), "id")));
+      EXPECT_EQ(Member(Member(v, "event"), "event_id"), json::value(event_id)) << answers[i].body;
+      EXPECT_EQ(Member(v, "deliveries"), json::value(1)) << answers[i].body;
+      if (answers[i].Header("Idempotent-Replayed") != "true") ++originals;
+    }
+    EXPECT_EQ(ids.size(), 1u) << "round " << round << ": different event ids";
+    EXPECT_FALSE(ids.begin()->empty());
+    EXPECT_EQ(originals, 1) << "round " << round << ": answers not marked as replays";
+  }
+
+  std::set<int> all;
+  for (int round = 0; round < kRounds; ++round) all.insert(round);
+  ASSERT_TRUE(Missing(WaitUntilDelivered(sink_, "/idem", all, 20s), all).empty());
+  std::this_thread::sleep_for(1500ms);  // a second copy would have arrived by now
+  const Received got = Summarize(sink_, "/idem");
+  EXPECT_EQ(got.total, static_cast<size_t>(kRounds));
+  for (const auto& [n, c] : got.count) EXPECT_EQ(c, 1u) << "event " << n << " was delivered " << c << " times";
+}
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL crashes (pg_ctl stop -m immediate) for ~2 s and comes back while two nodes
+// take a steady stream of publishes. Meanwhile publishes get 503 with Retry-After and the
+// error shape (never 202 for something then lost), /healthz still answers and /readyz does
+// not claim readiness; afterwards both nodes are ready again, publishing works, and every
+// event that got 202 reaches the sink.
+TEST_F(MultiNodeE2E, PostgresRestartMidRunLosesNoAcceptedEvent) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  // Slow enough that deliveries are in flight when the server goes and finish while it is
+  // away: their outcomes cannot be recorded then.
+  sink_.SetBehaviour("/pg", SinkBehaviour::Delayed(150ms));
+  ASSERT_FALSE(CreateWebhookVia(1, sink_.Url("/pg"), {{"max_in_flight", 4}}).empty());
+
+  struct Outcome {
+    int n;
+    size_t via;
+    HttpResult result;
+    Clock::time_point sent;
+    Clock::time_point answered;
+  };
+  std::mutex mu;
+  std::vector<Outcome> outcomes;  // GUARDED_BY(mu)
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    for (int n = 0; !stop; ++n) {
+      const size_t node = static_cast<size_t>(n % 2);
+      const auto sent = Clock::now();
+      HttpResult r = PublishVia(node, n, "pg-" + std::to_string(n));
+      const auto answered = Clock::now();
+      {
+        std::lock_guard lock(mu);
+        outcomes.push_back(Outcome{n, node, std::move(r), sent, answered});
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const auto count_202_after = [&](Clock::time_point t) {
+    std::lock_guard lock(mu);
+    return std::count_if(outcomes.begin(), outcomes.end(),
+                         [&](const Outcome& o) { return o.sent >= t && o.result.status == 202; });
+  };
+
+  std::this_thread::sleep_for(1500ms);
+  const auto outage_start = Clock::now();
+  Status stopped = cluster_->StopForTest();
+  ASSERT_TRUE(stopped.ok()) << stopped.message();
+  cluster_stopped_ = true;
+  const auto outage_confirmed = Clock::now();
+  // During the outage: alive, not ready.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(CallNode(i, "GET", "/healthz", "").status, 200) << "node " << i + 1;
+    HttpResult ready = CallNode(i, "GET", "/readyz", "");
+    EXPECT_EQ(ready.status, 503) << "node " << i + 1 << " claims readiness without its database: " << ready.body;
+  }
+  std::this_thread::sleep_for(2s);
+  const auto restart_begin = Clock::now();
+  Status started = cluster_->StartForTest();
+  ASSERT_TRUE(started.ok()) << started.message();
+  cluster_stopped_ = false;
+  const auto outage_end = Clock::now();
+
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(Eventually([&] { return CallNode(i, "GET", "/readyz", "").status == 200; }, 20s))
+        << "node " << i + 1 << " never became ready again";
+  }
+  const bool resumed = Eventually([&] { return count_202_after(outage_end) >= 20; }, 20s);
+  stop = true;
+  publisher.join();
+  EXPECT_TRUE(resumed) << "publishing did not work again after the restart";
+
+  std::set<int> accepted;
+  int during_outage_202 = 0, unavailable = 0, other = 0;
+  std::string first_bad_503, first_other;
+  for (const Outcome& o : outcomes) {
+    if (o.result.status == 202) {
+      accepted.insert(o.n);
+      // Sent while the server was fully down and answered before it was back: impossible.
+      if (o.sent >= outage_confirmed && o.answered <= restart_begin) ++during_outage_202;
+    } else if (o.result.status == 503) {
+      ++unavailable;
+      const std::string problem = UnavailableShapeProblem(o.result);
+      if (!problem.empty() && first_bad_503.empty()) first_bad_503 = problem;
+    } else {
+      ++other;
+      if (first_other.empty()) {
+        first_other = "event " + std::to_string(o.n) + " via node " + std::to_string(o.via + 1) + ": " +
+                      std::to_string(o.result.status) + " " + o.result.body + o.result.error;
+      }
+    }
+  }
+  EXPECT_GT(unavailable, 0) << "no publish saw the outage";
+  EXPECT_TRUE(first_bad_503.empty()) << first_bad_503;
+  EXPECT_EQ(other, 0) << "answers other than 202/503, first: " << first_other;
+  EXPECT_EQ(during_outage_202, 0) << "202 while the database was down";
+
+  const Received got = WaitUntilDelivered(sink_, "/pg", accepted, 40s);
+  const std::vector<int> missing = Missing(got, accepted);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never reached the sink: " << Join(missing);
+  std::this_thread::sleep_for(1s);
+  const Received final_got = Summarize(sink_, "/pg");
+  const Duplicates dups = CountDuplicates(final_got, accepted);
+  EXPECT_TRUE(dups.unstable_ids.empty()) << "copies of one event carried different webhook-ids: "
+                                         << Join(dups.unstable_ids);
+  size_t unaccepted_requests = 0;
+  for (const auto& [n, c] : final_got.count) {
+    if (accepted.count(n) == 0) unaccepted_requests += c;
+  }
+  const std::vector<std::string> unfinished = NotSucceeded(0, final_got, accepted);
+  EXPECT_TRUE(unfinished.empty()) << unfinished.size() << " delivered but not recorded as success, first: "
+                                  << (unfinished.empty() ? "" : unfinished.front());
+  Report("restart_duplicates", static_cast<double>(dups.extra_requests),
+         "PostgreSQL restart: " + std::to_string(outcomes.size()) + " publishes, " + std::to_string(accepted.size()) +
+             " accepted, " + std::to_string(unavailable) + " answered 503; outage " +
+             std::to_string(Seconds(outage_end - outage_start)) + " s; sink requests " +
+             std::to_string(final_got.total) + ", duplicates " + std::to_string(dups.extra_requests) +
+             ", requests for unaccepted (503) events " + std::to_string(unaccepted_requests));
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(CallNode(i, "GET", "/healthz", "").status, 200);
+}
+
+// ---------------------------------------------------------------------------------------
+// Work started on one node for a delivery another node failed: node 1 sends and fails
+// (retry_enabled false, sink 500); node 2 retries that delivery (POST
+// /api/deliveries/{id}/retry), then recovers the webhook's later failures (POST
+// /api/webhooks/{id}/recover). Each is sent promptly, once, under its first webhook-id.
+TEST_F(MultiNodeE2E, RetryAndRecoverOnAnotherNodeAreSentPromptlyAndOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  sink_.SetBehaviour("/wake", SinkBehaviour::Statuses({500, 200, 500, 500, 200}));
+  const std::string webhook_id = CreateWebhookVia(0, sink_.Url("/wake"), {{"retry_enabled", false}});
+  ASSERT_FALSE(webhook_id.empty());
+
+  ASSERT_EQ(PublishVia(0, 1).status, 202);
+  ASSERT_TRUE(sink_.WaitForCount("/wake", 1));
+  const std::string first_id = sink_.Requests("/wake").at(0).Header("webhook-id");
+  ASSERT_TRUE(WaitForDeliveryVia(1, first_id, "failed", 1));
+
+  auto t0 = Clock::now();
+  HttpResult r = CallNode(1, "POST", "/api/deliveries/" + first_id + "/retry", org_key_);
+  ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_TRUE(sink_.WaitForCount("/wake", 2, 10s)) << "the retry was never sent";
+  const double retry_latency = Seconds(Clock::now() - t0);
+  EXPECT_EQ(sink_.Requests("/wake").at(1).Header("webhook-id"), first_id);
+  EXPECT_LT(retry_latency, 5.0);
+
+  // Two more failures through node 1, recovered through node 2.
+  ASSERT_EQ(PublishVia(0, 2).status, 202);
+  ASSERT_EQ(PublishVia(0, 3).status, 202);
+  ASSERT_TRUE(sink_.WaitForCount("/wake", 4));
+  std::set<std::string> failed;
+  for (size_t i = 2; i < 4; ++i) failed.insert(sink_.Requests("/wake").at(i).Header("webhook-id"));
+  for (const std::string& id : failed) ASSERT_TRUE(WaitForDeliveryVia(1, id, "failed", 1));
+  // The first one succeeded on its retry; its outcome may still be on its way.
+  ASSERT_TRUE(WaitForDeliveryVia(1, first_id, "success", 2));
+
+  t0 = Clock::now();
+  r = CallNode(1, "POST", "/api/webhooks/" + webhook_id + "/recover", org_key_, R"({"since":"0"})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string job_id = Str(Member(Member(Json(r), "job"), "id"));
+  ASSERT_TRUE(sink_.WaitForCount("/wake", 6, 10s)) << "the recovered deliveries were never sent";
+  const double recover_latency = Seconds(Clock::now() - t0);
+  std::set<std::string> resent;
+  for (size_t i = 4; i < 6; ++i) resent.insert(sink_.Requests("/wake").at(i).Header("webhook-id"));
+  EXPECT_EQ(resent, failed);
+  EXPECT_LT(recover_latency, 5.0);
+  // The job is visible from the other node too.
+  EXPECT_TRUE(Eventually([&] {
+    HttpResult j = CallNode(0, "GET", "/api/jobs/" + job_id, org_key_);
+    return j.status == 200 && Member(Member(Json(j), "job"), "status") == json::value("completed");
+  })) << "job " << job_id;
+  for (const std::string& id : failed) EXPECT_TRUE(WaitForDeliveryVia(0, id, "success", 2));
+
+  std::this_thread::sleep_for(1500ms);  // no node sends anything twice
+  EXPECT_EQ(sink_.Count("/wake"), 6u);
+  Report("retry_latency_s", retry_latency,
+         "retry on another node sent after " + std::to_string(retry_latency) + " s, recover after " +
+             std::to_string(recover_latency) + " s");
+}
+
+// ---------------------------------------------------------------------------------------
+// Due retries are shared too: node 1's delivery fails and waits for its retry (2 s); node 1
+// is killed; node 2 takes the retry over once the lease (3 s) runs out and sends it under
+// the same webhook-id.
+TEST_F(MultiNodeE2E, RetryHeldByAKilledNodeIsSentByAnother) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(1));
+  sink_.SetBehaviour("/later", SinkBehaviour::Statuses({500, 200}));
+  const std::string webhook_id = CreateWebhookVia(
+      1, sink_.Url("/later"),
+      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{2}}}}, {"max_retries", 1}});
+  ASSERT_FALSE(webhook_id.empty());
+
+  ASSERT_EQ(PublishVia(0, 7).status, 202);
+  ASSERT_TRUE(sink_.WaitForCount("/later", 1));
+  const std::string id = sink_.Requests("/later").at(0).Header("webhook-id");
+  ASSERT_TRUE(WaitForDeliveryVia(1, id, "retrying", 1, 10s));
+  KillNode(0);
+  const auto killed_at = Clock::now();
+  ASSERT_EQ(sink_.Count("/later"), 1u) << "node 1 sent the retry before it was killed: nothing to take over";
+
+  ASSERT_TRUE(sink_.WaitForCount("/later", 2, 20s)) << "nobody sent the dead node's retry";
+  const double takeover = Seconds(Clock::now() - killed_at);
+  EXPECT_EQ(sink_.Requests("/later").at(1).Header("webhook-id"), id);
+  EXPECT_EQ(EventNumber(sink_.Requests("/later").at(1)), 7);
+  EXPECT_TRUE(WaitForDeliveryVia(1, id, "success", 2));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(sink_.Count("/later"), 2u);
+  Report("retry_takeover_s", takeover, "retry of a killed node sent " + std::to_string(takeover) + " s after the kill");
+}
+
+// ---------------------------------------------------------------------------------------
+// A webhook created through one node is seen by the others' publishers within
+// Publisher::kSubscriptionTtl (2 s): until then an event accepted by another node that
+// had already cached the organization's webhooks gets no delivery to it. The window is
+// measured and reported; the documented bound (plus slack) is asserted.
+TEST_F(MultiNodeE2E, WebhookCreatedOnOneNodeReachesAnotherNodesPublishesWithinTheCacheTtl) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  HttpResult r = PublishVia(1, 0);  // node 2 caches "no webhooks"
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Member(Json(r), "deliveries"), json::value(0)) << r.body;
+
+  ASSERT_FALSE(CreateWebhookVia(0, sink_.Url("/seen")).empty());
+  const auto created_at = Clock::now();
+  int n = 1;
+  int missed = 0;
+  std::set<int> delivered_expected;
+  const bool seen = Eventually([&] {
+    HttpResult p = PublishVia(1, n);
+    const bool has = p.status == 202 && Member(Json(p), "deliveries") == json::value(1);
+    if (has) delivered_expected.insert(n);
+    if (p.status == 202 && !has) ++missed;
+    ++n;
+    return has;
+  }, 10s);
+  const double window = Seconds(Clock::now() - created_at);
+  ASSERT_TRUE(seen) << "node 2 never published to the webhook created through node 1";
+  EXPECT_LT(window, 3.5) << "beyond the documented 2 s subscription cache";
+  Report("subscription_staleness_s", window,
+         "node 2 published " + std::to_string(missed) + " event(s) with no delivery for " +
+             std::to_string(window) + " s after the webhook was created through node 1");
+  EXPECT_TRUE(Missing(WaitUntilDelivered(sink_, "/seen", delivered_expected, 20s), delivered_expected).empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Known bug (disabled until fixed; see the report of issue 6's multi-node tests): a webhook
+// changed or deleted through one node is not applied to the deliveries another node holds
+// in memory (queued or waiting for a retry). PatchWebhook/DeleteWebhook call
+// DeliveryEngine::UpdateWebhook/RemoveWebhook on the local engine only; other nodes keep
+// the ConfigPtr they loaded (Publisher/Claimer) with every held item, so they send to the
+// old URL, with the old secret, or to a deleted or disabled webhook.
+//
+// A webhook changed on one node applies to the deliveries another node holds: node 2's
+// delivery fails and waits 3 s for its retry; meanwhile the webhook's URL is changed
+// through node 1. The retry must go to the new URL.
+TEST_F(MultiNodeE2E, UrlChangedOnOneNodeAppliesToARetryHeldByAnother) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  sink_.SetBehaviour("/old", SinkBehaviour::Statuses({500}));
+  const std::string webhook_id = CreateWebhookVia(
+      0, sink_.Url("/old"),
+      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{3}}}}, {"max_retries", 1}});
+  ASSERT_FALSE(webhook_id.empty());
+  ASSERT_EQ(PublishVia(1, 11).status, 202);
+  ASSERT_TRUE(sink_.WaitForCount("/old", 1));
+  const std::string id = sink_.Requests("/old").at(0).Header("webhook-id");
+  ASSERT_TRUE(WaitForDeliveryVia(0, id, "retrying", 1, 10s));
+
+  HttpResult r = CallNode(0, "PATCH", "/api/webhooks/" + webhook_id, org_key_,
+                          json::serialize(json::object{{"url", sink_.Url("/new")}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(sink_.WaitFor([](const std::vector<SinkRequest>& all) { return all.size() >= 2; }, 10s))
+      << "the retry was never sent";
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(sink_.Count("/new"), 1u) << "the retry did not go to the new URL";
+  EXPECT_EQ(sink_.Count("/old"), 1u) << "the retry went to the URL the webhook no longer has";
+}
+
+// Known bug, same cause (disabled until fixed): a webhook deleted through node 1 gets
+// nothing more from node 2, which holds one of its deliveries waiting for a retry.
+TEST_F(MultiNodeE2E, WebhookDeletedOnOneNodeGetsNoRetryFromAnother) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(2));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  sink_.SetBehaviour("/gone", SinkBehaviour::Statuses({500}));
+  const std::string webhook_id = CreateWebhookVia(
+      0, sink_.Url("/gone"),
+      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{2}}}}, {"max_retries", 1}});
+  ASSERT_FALSE(webhook_id.empty());
+  ASSERT_EQ(PublishVia(1, 12).status, 202);
+  ASSERT_TRUE(sink_.WaitForCount("/gone", 1));
+  const std::string id = sink_.Requests("/gone").at(0).Header("webhook-id");
+  ASSERT_TRUE(WaitForDeliveryVia(0, id, "retrying", 1, 10s));
+
+  HttpResult r = CallNode(0, "DELETE", "/api/webhooks/" + webhook_id, org_key_);
+  ASSERT_EQ(r.status, 204) << r.body;
+  std::this_thread::sleep_for(4s);  // the retry was due 2 s after the first try
+  EXPECT_EQ(sink_.Count("/gone"), 1u) << "a deleted webhook still received its retry";
+}
+
+}  // namespace
+}  // namespace ulak::testing
