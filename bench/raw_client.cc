@@ -203,6 +203,7 @@ int main(int argc, char** argv) {
     }
     curl_multi_perform(multi, &running);
     int queued = 0;
+    int finished = 0;
     while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
       if (m->msg != CURLMSG_DONE) continue;
       Slot* s = nullptr;
@@ -223,6 +224,7 @@ int main(int argc, char** argv) {
       }
       s->busy = false;
       idle.push_back(s);
+      ++finished;
     }
     if (!sending && running == 0) break;
     if (!sending && SteadyClock::now() > end + std::chrono::seconds(30)) break;  // give up on stragglers
@@ -233,6 +235,8 @@ int main(int argc, char** argv) {
       const double wait = next_due - std::chrono::duration<double>(SteadyClock::now() - start).count();
       timeout_ms = std::clamp(static_cast<int>(wait * 1000), 0, 10);
     }
+    // A handle just finished: send again at once (closed loop) rather than wait in poll.
+    if (finished > 0 && sending && (o.rate <= 0 || !late.empty())) continue;
     if (running > 0 || timeout_ms > 0) curl_multi_poll(multi, nullptr, 0, timeout_ms, nullptr);
   }
   const double window = std::min(o.seconds, std::chrono::duration<double>(SteadyClock::now() - start).count());

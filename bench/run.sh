@@ -3,19 +3,24 @@
 # prints a summary table (docs/BENCHMARKS.md explains each figure and records a run).
 #
 # usage: bench/run.sh [BUILD_DIR]
-#   BENCH_ONLY="raw e2e fanout latency incoming backlog micro profile"   run a subset
+#   BENCH_ONLY="raw e2e fanout latency incoming backlog micro profile nodes"   run a subset
 #   BENCH_SECONDS=10     load duration of each throughput figure
 #   BENCH_BACKLOG_SECONDS=50, BENCH_BACKLOG_TARGET=1000000   bounds of figure 5
-#   BENCH_LATENCY_RATE=N   publish rate of figure 3 (default: half the rate wrk reached in 2a)
-#   BENCH_PROFILE_OUT=FILE keep figure 7's perf.data
+#   BENCH_LATENCY_RATE=N   publish rate of figure 3 (default: half of the maximum rate wrk
+#                          reaches on the same server just before)
+#   BENCH_PROFILER=callgrind   profile with valgrind even where perf can sample
+#   BENCH_PROFILE_OUT=PREFIX   keep figure 7's profiles as PREFIX.e2e and PREFIX.incoming
+#   BENCH_NODES_SECONDS=8, BENCH_NODES_DRAIN_SECONDS=20   bounds of each configuration of figure 8
+#   ULAK_PG_BINDIR=DIR   PostgreSQL server binaries of figure 8 (default /usr/lib/postgresql/15/bin)
 #
 # Only 127.0.0.1. Every process started here is stopped on exit, failure or Ctrl-C (trap).
-# Each figure bounds its own time (well under 2 minutes); the whole run takes about 8-10.
+# Each figure bounds its own time (under 2 minutes: figure 5 about 75 s, figure 8 about 90 s);
+# the whole run takes about 5 minutes.
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-only=" ${BENCH_ONLY:-raw e2e fanout latency incoming backlog micro profile} "
+only=" ${BENCH_ONLY:-raw e2e fanout latency incoming backlog micro profile nodes} "
 seconds=${BENCH_SECONDS:-10}
 backlog_seconds=${BENCH_BACKLOG_SECONDS:-50}
 backlog_target=${BENCH_BACKLOG_TARGET:-1000000}
@@ -37,6 +42,7 @@ done
 
 tmp=$(mktemp -d /tmp/ulak-bench.XXXXXX)
 pids=()
+pg_dir=  # figure 8's PostgreSQL cluster (pg_ctl daemonizes it: stopped here, not through pids)
 cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -45,6 +51,7 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  if [[ -n $pg_dir ]]; then pg_stop; fi
   rm -rf "$tmp"
   exit $status
 }
@@ -171,15 +178,16 @@ stats() {  # ORG_KEY → "total success failed newest_created_at"
     jq -r '"\(.stats.total) \(.stats.success) \(.stats.failed) \(.logs[0].created_at // "none")"'
 }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, in clock ticks
 rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 # Waits until the organization's logged successes reach EXPECTED and stop growing (wrk does
 # not count the requests still in flight when it stops, so a few more than it reports were
 # accepted), or stop growing for 15 s, or 90 s pass; prints "success newest_attempt_ms". The
 # newest attempt's created_at is the last logged success, whenever this loop notices it.
-drain() {
+drain() {  # ORG_KEY EXPECTED [MAX_SECONDS, default 90]
   local key=$1 expected=$2 last=-1 still=0 s
-  for _ in $(seq 180); do
+  for _ in $(seq $((${3:-90} * 2))); do
     read -r _ s _ _ < <(stats "$key")
     if [[ $s -eq $last ]]; then still=$((still + 1)); else still=0; fi
     [[ $s -ge $expected && $still -ge 2 ]] && break
@@ -216,7 +224,7 @@ raw_limit() {  # LABEL
   note "$1: $out"
   if ge "$(kv "$out" rps)" "$raw_rps"; then raw_rps=$(kv "$out" rps); fi
 }
-if [[ $only == *" raw "* || $only == *" e2e "* || $only == *" fanout "* ]]; then
+if [[ $only == *" raw "* || $only == *" e2e "* || $only == *" fanout "* || $only == *" nodes "* ]]; then
   log "1. raw limit: libcurl multi, $connections connections, 1 KiB JSON POST → nginx return 200"
   raw_limit "before (2)"
 fi
@@ -229,7 +237,10 @@ e2e() {  # NAME WEBHOOKS: publish for $seconds, then wait for every delivery to 
   read -r org key < <(new_org "bench-$name")
   for _ in $(seq "$webhooks"); do new_webhook "$key" "$sink_url" >/dev/null; done
   start=$(now_ms)
+  ticks0=$(cpu_ticks "$ulak_pid")
   out=$(wrk_run "$here/publish.lua" "$ulak_url/api/events" "$seconds" -- "$key" 1024)
+  ticks1=$(cpu_ticks "$ulak_pid")
+  publish_ms=$(( $(now_ms) - start ))
   note "publish (wrk, $connections connections, ${seconds}s): $out"
   accepted=$(( $(kv "$out" requests) - $(kv "$out" non2xx) ))
   expected=$((accepted * webhooks))
@@ -239,8 +250,10 @@ e2e() {  # NAME WEBHOOKS: publish for $seconds, then wait for every delivery to 
   elapsed=$((last_ms - start))
   dps=$(awk -v n="$success" -v ms="$elapsed" 'BEGIN { printf "%.0f", n * 1000 / ms }')
   rss=$(rss_mib "$ulak_pid")
+  cores=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v ms="$publish_ms" \
+    'BEGIN { printf "%.2f", t / hz / (ms / 1000) }')
   note "accepted $accepted events ($(kv "$out" non2xx) answered non-2xx: 429 backpressure), $success/$expected deliveries logged as success"
-  note "first publish → last logged success: ${elapsed} ms → $dps deliveries/s; ulak RSS ${rss} MiB"
+  note "first publish → last logged success: ${elapsed} ms → $dps deliveries/s; ulak RSS ${rss} MiB, ulak used $cores of $(nproc) cores while wrk ran"
   if [[ $webhooks -eq 1 ]]; then publish_max_rps=$(kv "$out" rps); fi
   e2e_dps=$dps
   e2e_publish_rps=$(kv "$out" rps)
@@ -263,7 +276,7 @@ if [[ $only == *" e2e "* || $only == *" fanout "* ]]; then
   log "1. raw limit again, after (2)"
   raw_limit "after (2)"
 fi
-if [[ $only == *" raw "* || $only == *" e2e "* || $only == *" fanout "* ]]; then
+if [[ $only == *" raw "* || $only == *" e2e "* || $only == *" fanout "* || $only == *" nodes "* ]]; then
   row "1 raw libcurl → nginx (req/s)" "$raw_rps" "-" "1.00" "the limit" "-"
 fi
 if [[ $only == *" e2e "* ]]; then
@@ -282,17 +295,17 @@ if [[ $only == *" latency "* ]]; then
   "$stamp_sink" --port 0 >"$sink_log" &
   stamp_pid=$!
   pids+=("$stamp_pid")
-  for _ in $(seq 50); do grep -q '^port=' "$sink_log" && break; sleep 0.1; done
+  for _ in $(seq 50); do grep -qs '^port=' "$sink_log" && break; sleep 0.1; done
   stamp_url=http://127.0.0.1:$(sed -n 's/^port=//p' "$sink_log")
   start_ulak latency
   read -r org key < <(new_org bench-latency)
   new_webhook "$key" "$stamp_url/hook" >/dev/null
-  if [[ $publish_max_rps == 0 ]]; then
-    out=$(wrk_run "$here/publish.lua" "$ulak_url/api/events" 5 -- "$key" 1024)
-    publish_max_rps=$(kv "$out" rps)
-    note "max publish rate probe (wrk, 5 s): $out"
-    sleep 5
-  fi
+  # "The maximum rate" is measured here, on this server, just before: the machine is shared,
+  # and half of a maximum measured a minute ago can already be more than it sustains now.
+  out=$(wrk_run "$here/publish.lua" "$ulak_url/api/events" 5 -- "$key" 1024)
+  publish_max_rps=$(kv "$out" rps)
+  note "maximum publish rate now (wrk, 5 s, same server): $out"
+  sleep 3  # let the deliveries of the probe drain
   rate=${BENCH_LATENCY_RATE:-$((publish_max_rps / 2))}
   pad=$(head -c 990 /dev/zero | tr '\0' x)
   printf '{"event":"bench.latency","data":{"sent_us":"@SENT_US@@@@@@@@","pad":"%s"}}' "$pad" >"$tmp/latency.json"
@@ -378,7 +391,7 @@ if [[ $only == *" backlog "* ]]; then
   "$stamp_sink" --port 0 >"$sink_log" &
   stamp5_pid=$!
   pids+=("$stamp5_pid")
-  for _ in $(seq 50); do grep -q '^port=' "$sink_log" && break; sleep 0.1; done
+  for _ in $(seq 50); do grep -qs '^port=' "$sink_log" && break; sleep 0.1; done
   stamp5_url=http://127.0.0.1:$(sed -n 's/^port=//p' "$sink_log")
   start_ulak backlog ULAK_MAX_PENDING_DELIVERIES=$((backlog_target + backlog_target / 2)) ULAK_AUTO_DISABLE_FAILURES=0
   read -r _ healthy_key < <(new_org bench-healthy)
@@ -398,29 +411,33 @@ if [[ $only == *" backlog "* ]]; then
   note "healthy webhook without backlog: $base (publish: $(cat "$tmp/healthy.out"))"
   rss0=$(rss_mib "$ulak_pid")
   # Each published event is 10 deliveries to the dead endpoint: all refused, all waiting
-  # for their retry (60 s), all held in memory.
+  # for their retry (60 s), all held in memory. raw_client (closed loop, 64 connections)
+  # stops at the target or at the time bound, whichever comes first.
   events_needed=$((backlog_target / 10))
+  printf '{"event":"bench.dead","data":{"pad":"%s"}}' "$(head -c 1014 /dev/zero | tr '\0' x)" >"$tmp/dead.json"
   begin=$(now_ms)
-  wrk -t$wrk_threads -c$connections -d"${backlog_seconds}s" --timeout 10s -s "$here/publish.lua" \
-    "$ulak_url/api/events" -- "$dead_key" 1024 >"$tmp/wrk-backlog.out" 2>&1 &
-  wrk_pid=$!
-  pids+=("$wrk_pid")
+  "$raw_client" --url "$ulak_url/api/events" --connections $connections --seconds "$backlog_seconds" \
+    --max-requests "$events_needed" --body-file "$tmp/dead.json" --header "Authorization: Bearer $dead_key" \
+    >"$tmp/backlog.out" &
+  load_pid=$!
+  pids+=("$load_pid")
   peak=0
-  while kill -0 "$wrk_pid" 2>/dev/null; do
+  while kill -0 "$load_pid" 2>/dev/null; do
     r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
-    # stop early once enough events are in (counted from the attempt log is too slow: use events)
     sleep 1
   done
-  wait "$wrk_pid" || true
-  out=$(grep '^wrk_result' "$tmp/wrk-backlog.out" || echo "wrk_result requests=0 non2xx=0")
-  accepted=$(( $(kv "$out" requests) - $(kv "$out" non2xx) ))
-  backlog=$((accepted * 10))
-  note "dead-endpoint publishes: $out → $backlog pending deliveries in $(( ($(now_ms) - begin) / 1000 )) s"
+  wait "$load_pid" || true
+  stop "$load_pid"
+  out=$(cat "$tmp/backlog.out")
+  backlog=$(( $(kv "$out" ok) * 10 ))
+  note "dead-endpoint publishes: $out"
+  note "→ $backlog deliveries to the dead endpoint in $(( ($(now_ms) - begin) / 1000 )) s ($(kv "$out" non2xx) publishes refused)"
   r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
   loaded=$(healthy)
   r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
   note "healthy webhook with the backlog: $loaded (publish: $(cat "$tmp/healthy.out"))"
-  note "ulak RSS: ${rss0} MiB before, ${peak} MiB peak with $backlog pending"
+  note "ulak RSS: ${rss0} MiB before, ${peak} MiB peak with $backlog pending:" \
+    "$(awk -v a="$peak" -v b="$rss0" -v n="$backlog" 'BEGIN { if (n > 0) printf "%.2f", (a - b) * 1024 / n }') KiB per pending delivery"
   b99=$(jq .p99_us <<<"$base"); l99=$(jq .p99_us <<<"$loaded")
   row "5 RSS (MiB) with $backlog pending" "$peak" "512" "$(ratio "$peak" 512)" "< 512 @ 1M" \
     "$(if ((backlog >= backlog_target)); then yes_no lt "$peak" 512; else echo "NO (reached $backlog)"; fi)"
@@ -452,7 +469,7 @@ perf_top() {  # PERF_DATA: the top symbols by self time, per thread name, and by
 }
 
 if [[ $only == *" profile "* ]]; then
-  if perf record -e cpu-clock -o "$tmp/probe.data" -- true >/dev/null 2>&1; then
+  if [[ ${BENCH_PROFILER:-perf} == perf ]] && perf record -e cpu-clock -o "$tmp/probe.data" -- true >/dev/null 2>&1; then
     # Hardware counters are not exposed in this VM (perf stat -e instructions: not
     # supported), but the cpu-clock software event samples fine: a real-time profile of the
     # real load, which callgrind (50x slower, one thread at a time) cannot give.
@@ -482,7 +499,7 @@ if [[ $only == *" profile "* ]]; then
       stop "$ulak_pid"
     done
   else
-    log "7. profile of ulak under the load of (2a): callgrind (perf cannot sample here)"
+    log "7. profile of ulak under a light load of (2a): callgrind (perf not chosen or not able to sample)"
     ulak_wrapper=(valgrind --tool=callgrind --callgrind-out-file="$tmp/callgrind.out")
     start_ulak profile-cg
     ulak_wrapper=()

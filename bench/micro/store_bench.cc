@@ -204,6 +204,14 @@ void BM_Fdatasync4KiB(benchmark::State& state) {
 }
 BENCHMARK(BM_Fdatasync4KiB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// "e42": built with append, not `"e" + std::to_string(…)`, which trips GCC 12's false
+// positive -Wrestrict (GCC bug 105329) in Release builds.
+std::string Key(char prefix, int64_t n) {
+  std::string key(1, prefix);
+  key.append(std::to_string(n));
+  return key;
+}
+
 // The floors: the same row counts and sizes through raw prepared statements in one
 // transaction, same pragmas (WAL, synchronous=FULL), no indexes but the primary keys.
 struct RawDb {
@@ -242,8 +250,8 @@ void BM_RawSqliteInsert100x2(benchmark::State& state) {
   for (auto _ : state) {
     sqlite3_exec(raw.db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     for (int i = 0; i < 100; ++i, ++n) {
-      const std::string id = "e" + std::to_string(n);
-      const std::string did = "d" + std::to_string(n);
+      const std::string id = Key('e', n);
+      const std::string did = Key('d', n);
       sqlite3_bind_text(ev, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       sqlite3_bind_text(ev, 2, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
       sqlite3_step(ev);
@@ -275,7 +283,7 @@ void BM_RawSqliteInsertUpdate100(benchmark::State& state) {
     state.PauseTiming();
     sqlite3_exec(raw.db, "BEGIN", nullptr, nullptr, nullptr);
     for (int i = 0; i < 100; ++i) {
-      const std::string did = "d" + std::to_string(n + i);
+      const std::string did = Key('d', n + i);
       sqlite3_bind_text(de, 1, did.data(), static_cast<int>(did.size()), SQLITE_TRANSIENT);
       sqlite3_step(de);
       sqlite3_reset(de);
@@ -284,8 +292,8 @@ void BM_RawSqliteInsertUpdate100(benchmark::State& state) {
     state.ResumeTiming();
     sqlite3_exec(raw.db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     for (int i = 0; i < 100; ++i, ++n) {
-      const std::string id = "a" + std::to_string(n);
-      const std::string did = "d" + std::to_string(n);
+      const std::string id = Key('a', n);
+      const std::string did = Key('d', n);
       sqlite3_bind_text(at, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       sqlite3_bind_text(at, 2, did.data(), static_cast<int>(did.size()), SQLITE_TRANSIENT);
       sqlite3_bind_text(at, 3, signature.data(), static_cast<int>(signature.size()), SQLITE_STATIC);

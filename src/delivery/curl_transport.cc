@@ -618,13 +618,34 @@ class CurlTransport final : public HttpTransport {
   void OnCurlTimer(long timeout_ms) {
     if (shutting_down_) return;
     if (timeout_ms < 0) {
+      timer_armed_ = false;
       timer_.cancel();
       return;
     }
     // Never call curl from inside its own callback: even a 0 timeout goes through the loop.
-    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    // curl asks for a 0 timeout on every new transfer; re-arming the Asio timer for each
+    // reprogrammed the reactor's timerfd (a system call) and cost a third of this thread, so
+    // "now" is a coalesced post and an unchanged deadline is left alone.
+    if (timeout_ms == 0) {
+      if (!zero_timeout_posted_) {
+        zero_timeout_posted_ = true;
+        asio::post(io_, [this] {
+          zero_timeout_posted_ = false;
+          if (!shutting_down_) Drive(CURL_SOCKET_TIMEOUT, 0);
+        });
+      }
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (timer_armed_ && deadline >= timer_deadline_ && deadline - timer_deadline_ < std::chrono::milliseconds(2)) {
+      return;
+    }
+    timer_armed_ = true;
+    timer_deadline_ = deadline;
+    timer_.expires_at(deadline);
     timer_.async_wait([this](const error_code& ec) {
       if (ec || shutting_down_) return;
+      timer_armed_ = false;
       Drive(CURL_SOCKET_TIMEOUT, 0);
     });
   }
@@ -670,6 +691,11 @@ class CurlTransport final : public HttpTransport {
   asio::steady_timer timer_;
   CURLM* multi_ = nullptr;
   curl_slist* resolve_ = nullptr;  // CURLOPT_RESOLVE entries; read-only after construction
+  // The curl timer, on the loop only: whether it is armed, for when, and whether a "now" is
+  // already posted.
+  bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point timer_deadline_;
+  bool zero_timeout_posted_ = false;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   std::vector<CURL*> idle_easies_;

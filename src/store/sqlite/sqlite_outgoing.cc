@@ -1,5 +1,7 @@
 // SqliteStore: webhooks, events, deliveries and attempt logs.
+#include <algorithm>
 #include <string>
+#include <unordered_map>
 
 #include "store/sqlite/delivery_rows.h"
 #include "store/sqlite/page.h"
@@ -339,6 +341,12 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
+  struct WebhookTouch {
+    int64_t last_triggered_at = 0;
+    std::optional<int> streak;  // the last outcome's, when any ended a delivery
+    std::optional<TimePoint> first_failure_at;
+  };
+  std::unordered_map<std::string, WebhookTouch> touched;
   for (const AttemptOutcome& o : outcomes) {
     const Attempt& a = o.attempt;
     ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
@@ -360,35 +368,41 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
     ins->Bind(17, ToUnixMillis(a.created_at));
     ULAK_RETURN_IF_ERROR(ins->Run());
 
-    // A delivery cancelled meanwhile (webhook deleted) stays cancelled.
+    // One UPDATE of the delivery per outcome. A delivery cancelled meanwhile (webhook
+    // deleted) stays cancelled; a finished one releases its claim; a retry under a lease
+    // keeps it until its try.
+    const bool finished = o.delivery_status != DeliveryStatus::kRetrying;
     ULAK_ASSIGN_OR_RETURN(Statement * upd, conn->Prepare(
         "UPDATE deliveries SET status = CASE WHEN status = 'cancelled' THEN status ELSE ?2 END, "
-        "attempts = ?3, next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1"));
+        "attempts = ?3, next_attempt_at = ?4, updated_at = ?5, "
+        "claimed_by = CASE WHEN ?6 THEN NULL ELSE claimed_by END, "
+        "lease_until = CASE WHEN ?6 THEN NULL ELSE COALESCE(?7, lease_until) END WHERE id = ?1"));
     upd->Bind(1, a.delivery_id).Bind(2, DeliveryStatusName(o.delivery_status)).Bind(3, int64_t{o.attempts})
-        .Bind(4, ToUnixMillis(o.next_attempt_at)).Bind(5, ToUnixMillis(a.created_at));
+        .Bind(4, ToUnixMillis(o.next_attempt_at)).Bind(5, ToUnixMillis(a.created_at)).Bind(6, int64_t{finished});
+    BindOptionalTime(*upd, 7, o.lease_until);
     ULAK_RETURN_IF_ERROR(upd->Run());
-    // A finished delivery releases its claim; a retry under a lease keeps it until its try.
-    const bool finished = o.delivery_status != DeliveryStatus::kRetrying;
-    if (finished || o.lease_until) {
-      ULAK_ASSIGN_OR_RETURN(Statement * claim, conn->Prepare(
-          "UPDATE deliveries SET claimed_by = CASE WHEN ?2 THEN NULL ELSE claimed_by END, lease_until = ?3 "
-          "WHERE id = ?1"));
-      claim->Bind(1, a.delivery_id).Bind(2, int64_t{finished});
-      BindOptionalTime(*claim, 3, finished ? std::nullopt : o.lease_until);
-      ULAK_RETURN_IF_ERROR(claim->Run());
-    }
 
-    ULAK_ASSIGN_OR_RETURN(Statement * touch, conn->Prepare(
-        "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2) WHERE id = ?1"));
-    touch->Bind(1, a.webhook_id).Bind(2, ToUnixMillis(a.created_at));
-    ULAK_RETURN_IF_ERROR(touch->Run());
+    // Webhook rows change once per batch, not once per outcome.
+    WebhookTouch& touch = touched[a.webhook_id];
+    touch.last_triggered_at = std::max(touch.last_triggered_at, ToUnixMillis(a.created_at));
     if (o.consecutive_failures) {
-      ULAK_ASSIGN_OR_RETURN(Statement * streak, conn->Prepare(
-          "UPDATE webhooks SET consecutive_failures = ?2, first_failure_at = ?3 WHERE id = ?1"));
-      streak->Bind(1, a.webhook_id).Bind(2, int64_t{*o.consecutive_failures});
-      BindOptionalTime(*streak, 3, o.first_failure_at);
-      ULAK_RETURN_IF_ERROR(streak->Run());
+      touch.streak = *o.consecutive_failures;
+      touch.first_failure_at = o.first_failure_at;
     }
+  }
+  for (const auto& [webhook_id, touch] : touched) {
+    ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
+        "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2), "
+        "consecutive_failures = COALESCE(?3, consecutive_failures), "
+        "first_failure_at = CASE WHEN ?3 IS NULL THEN first_failure_at ELSE ?4 END WHERE id = ?1"));
+    st->Bind(1, webhook_id).Bind(2, touch.last_triggered_at);
+    if (touch.streak) {
+      st->Bind(3, int64_t{*touch.streak});
+    } else {
+      st->BindNull(3);
+    }
+    BindOptionalTime(*st, 4, touch.first_failure_at);
+    ULAK_RETURN_IF_ERROR(st->Run());
   }
   return tx.Commit();
 }
