@@ -17,6 +17,8 @@ class Publisher;
 
 namespace api {
 
+class SourceCache;
+
 // What handlers need; outlives the router. Shared by the I/O threads: every member is
 // thread-safe.
 struct ApiContext {
@@ -29,6 +31,7 @@ struct ApiContext {
   Mode mode = Mode::kDevelopment;
   std::string cron_secret;  // CRON_SECRET: authorizes POST /api/webhooks/retry; empty: admin key only
   delivery::DeliveryOperations* operations = nullptr;
+  SourceCache* sources = nullptr;  // incoming sources parsed once; required by the receive routes
 };
 
 http::Router BuildRouter(ApiContext& ctx);

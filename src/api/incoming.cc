@@ -8,6 +8,7 @@
 #include "api/errors.h"
 #include "api/handler.h"
 #include "api/json_io.h"
+#include "api/source_cache.h"
 #include "api/pagination.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -41,27 +42,15 @@ int RejectionStatus(incoming::Provider provider) {
   return provider == incoming::Provider::kStripe || provider == incoming::Provider::kApple ? 400 : 401;
 }
 
-void Receive(ApiContext& ctx, const store::Source& source, http::Request&& request, const http::Reply& reply) {
+void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& request, const http::Reply& reply) {
+  const store::Source& source = parsed.record;
   if (!source.is_active) {
     reply(http::ErrorResponse(404, "not_found", "This source is not active."));
     return;
   }
-  const std::optional<incoming::Provider> provider = incoming::ParseProvider(source.provider);
-  Result<incoming::SourceOptions> options =
-      provider ? incoming::ParseSourceOptions(*provider, ParseJsonOr(source.options_json, boost::json::object())
-                                                             .as_object())
-               : Result<incoming::SourceOptions>(Internal("unknown provider " + source.provider));
-  if (!options.ok()) {
-    reply(ErrorFromStatus(Internal("stored source " + source.id + " is broken: " + options.status().message())));
-    return;
-  }
-  std::vector<std::string> secrets;
-  const boost::json::value stored = ParseJsonOr(source.secrets_json, boost::json::array());
-  if (stored.is_array()) {
-    for (const auto& s : stored.as_array()) {
-      if (s.is_string()) secrets.emplace_back(s.as_string());
-    }
-  }
+  const incoming::Provider* provider = &parsed.provider;
+  const incoming::SourceOptions* options = &parsed.options;
+  const std::vector<std::string>& secrets = parsed.secrets;
   incoming::Headers headers;
   headers.reserve(request.headers.size());
   for (auto& h : request.headers) headers.emplace_back(std::move(h.name), std::move(h.value));
@@ -89,10 +78,7 @@ void Receive(ApiContext& ctx, const store::Source& source, http::Request&& reque
     return;
   }
 
-  std::vector<incoming::EventMapRule> rules;
-  if (auto parsed = incoming::ParseEventMap(ParseJsonOr(source.event_map_json, boost::json::array())); parsed.ok()) {
-    rules = std::move(parsed).value();
-  }
+  const std::vector<incoming::EventMapRule>& rules = parsed.rules;
   row.provider_event_id = verified->provider_event_id;
   row.event_type = verified->event_type;
   row.body = std::move(request.body);
@@ -125,23 +111,31 @@ void Receive(ApiContext& ctx, const store::Source& source, http::Request&& reque
 
 http::RouteHandler ReceiveForSource(ApiContext& ctx) {
   return [&ctx](http::Request&& request, const http::PathParams& params, http::Reply reply) {
-    Result<store::Source> source = ctx.store.GetSource("", params.Get("source_id"));
+    if (ctx.sources == nullptr) {
+      reply(ErrorFromStatus(Unavailable("Incoming webhooks are not set up on this server.")));
+      return;
+    }
+    Result<std::shared_ptr<const ParsedSource>> source = ctx.sources->Get(params.Get("source_id"));
     if (!source.ok()) {
       reply(ErrorFromStatus(source.status()));
       return;
     }
-    Receive(ctx, *source, std::move(request), reply);
+    Receive(ctx, **source, std::move(request), reply);
   };
 }
 
 http::RouteHandler ReceiveForDefault(ApiContext& ctx, std::string provider) {
   return [&ctx, provider](http::Request&& request, const http::PathParams&, http::Reply reply) {
-    Result<store::Source> source = ctx.store.GetDefaultSource(provider);
+    if (ctx.sources == nullptr) {
+      reply(ErrorFromStatus(Unavailable("Incoming webhooks are not set up on this server.")));
+      return;
+    }
+    Result<std::shared_ptr<const ParsedSource>> source = ctx.sources->GetDefault(provider);
     if (!source.ok()) {
       reply(ErrorFromStatus(source.status()));
       return;
     }
-    Receive(ctx, *source, std::move(request), reply);
+    Receive(ctx, **source, std::move(request), reply);
   };
 }
 

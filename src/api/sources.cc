@@ -7,6 +7,7 @@
 #include "api/handler.h"
 #include "api/json_io.h"
 #include "api/pagination.h"
+#include "api/source_cache.h"
 #include "common/ids.h"
 #include "incoming/event_map.h"
 #include "incoming/verifier.h"
@@ -114,6 +115,7 @@ Result<http::Response> CreateSource(ApiContext& ctx, const http::Request& reques
   ULAK_RETURN_IF_ERROR(ApplySourceFields(body, true, *provider, s));
   s.created_at = s.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.CreateSource(s));
+  if (ctx.sources != nullptr) ctx.sources->Forget();  // a new default changes the provider paths
   return JsonResponse(201, boost::json::object{{"source", SourceJson(s)}});
 }
 
@@ -147,12 +149,14 @@ Result<http::Response> PatchSource(ApiContext& ctx, const http::Request& request
   ULAK_RETURN_IF_ERROR(ApplySourceFields(body, false, *provider, s));
   s.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.UpdateSource(s));
+  if (ctx.sources != nullptr) ctx.sources->Forget();
   return JsonResponse(200, boost::json::object{{"source", SourceJson(s)}});
 }
 
 Result<http::Response> DeleteSource(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
   ULAK_ASSIGN_OR_RETURN(store::Source s, ctx.store.GetSource(ScopeOf(principal), params.Get("id")));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteSource(s.organization_id, s.id, ctx.clock.Now()));
+  if (ctx.sources != nullptr) ctx.sources->Forget();
   return NoContent();
 }
 

@@ -7,6 +7,7 @@
 #include "api/admin_key.h"
 #include "api/api.h"
 #include "api/registry.h"
+#include "api/source_cache.h"
 #include "cli/commands.h"
 #include "cli/master_key.h"
 #include "common/log.h"
@@ -145,8 +146,9 @@ int RunServe(const Config& config) {
   }
 
   api::Authenticator auth(*store, admin->hash);
+  api::SourceCache source_cache(*store);
   api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
-                      ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or("")), &operations};
+                      ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or("")), &operations, &source_cache};
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),
