@@ -71,6 +71,11 @@ class EncryptingStore final : public Store {
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
   bool SharesWork() const override { return inner_->SharesWork(); }
+  // Neither part carries a secret: straight through, keeping the inner store's one transaction.
+  Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
+                                                 const std::vector<AttemptOutcome>& outcomes) override {
+    return inner_->CommitBatch(publishes, outcomes);
+  }
   Result<std::vector<PendingDelivery>> ClaimDueDeliveries(std::string_view node_id, TimePoint now,
                                                           TimePoint lease_until, int limit) override {
     return inner_->ClaimDueDeliveries(node_id, now, lease_until, limit);

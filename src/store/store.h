@@ -66,6 +66,11 @@ class Store {
   // Records attempts and the new delivery states in one transaction; also sets the
   // webhooks' last_triggered_at.
   virtual Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) = 0;
+  // Both of the above in one transaction (one fsync): the group commit of a writer round.
+  // A store without a combined path commits them one after the other. On error nothing
+  // of either is stored.
+  virtual Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
+                                                         const std::vector<AttemptOutcome>& outcomes);
   // Deliveries still pending or retrying, ordered by id, after `after`; for recovery at start.
   virtual Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) = 0;
   // Cancels pending/retrying deliveries of a webhook (e.g. it was disabled); returns how many.

@@ -65,42 +65,46 @@ void StoreWriter::Run() {
         outcomes_.pop_front();
       }
     }
-    size_t finished = 0;
-    if (!publishes.empty()) {
-      std::vector<PublishRequest> requests;
-      requests.reserve(publishes.size());
-      for (auto& p : publishes) requests.push_back(std::move(p.request));
-      Result<std::vector<PublishResult>> results = store_.Publish(requests);
-      for (size_t i = 0; i < publishes.size(); ++i) {
-        if (results.ok()) {
-          publishes[i].done(std::move((*results)[i]));
-        } else {
-          publishes[i].done(results.status());
-        }
-      }
-      if (!results.ok()) Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
-      finished += publishes.size();
-      publishes.clear();
+    // One transaction for the round: outcomes and publishes share a single fsync.
+    std::vector<PublishRequest> requests;
+    requests.reserve(publishes.size());
+    for (auto& p : publishes) requests.push_back(std::move(p.request));
+    Result<std::vector<PublishResult>> results = store_.CommitBatch(requests, outcomes);
+    Status outcome_status = results.status();
+    if (!results.ok() && !requests.empty() && !outcomes.empty()) {
+      // One bad half must not fail the other: commit them apart.
+      results = store_.CommitBatch(requests, {});
+      outcome_status = store_.CommitBatch({}, outcomes).status();
     }
-    if (!outcomes.empty()) {
-      Status s = store_.RecordOutcomes(outcomes);
-      if (s.ok()) {
+    for (size_t i = 0; i < publishes.size(); ++i) {
+      if (results.ok()) {
+        publishes[i].done(std::move((*results)[i]));
+      } else {
+        publishes[i].done(results.status());
+      }
+    }
+    if (!results.ok() && !publishes.empty()) {
+      Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
+    }
+    size_t finished = publishes.size();
+    publishes.clear();
+    if (outcome_status.ok()) {
+      finished += outcomes.size();
+      outcomes.clear();
+    } else {
+      // Kept and retried. An outcome lost to a crash leaves its delivery pending, so it is
+      // tried again after restart (at-least-once).
+      Log(LogLevel::kError, "recording attempts failed; will retry", {{"error", outcome_status.message()}});
+      bool stopping;
+      {
+        std::lock_guard lock(mu_);
+        stopping = stopping_;
+      }
+      if (stopping) {
         finished += outcomes.size();
         outcomes.clear();
       } else {
-        Log(LogLevel::kError, "recording attempts failed; will retry", {{"error", s.message()}});
-        bool stopping;
-        {
-          std::lock_guard lock(mu_);
-          stopping = stopping_;
-        }
-        if (stopping) {
-          // Left pending in the store: tried again after restart.
-          finished += outcomes.size();
-          outcomes.clear();
-        } else {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     }
     std::lock_guard lock(mu_);

@@ -284,9 +284,28 @@ Status SqliteStore::DeleteWebhook(std::string_view organization_id, std::string_
 }
 
 Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<PublishRequest>& requests) {
-  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  WriteTransaction tx(*conn);
+  return CommitBatch(requests, {});
+}
+
+Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) {
+  return CommitBatch({}, outcomes).status();
+}
+
+Result<std::vector<PublishResult>> SqliteStore::CommitBatch(const std::vector<PublishRequest>& requests,
+                                                            const std::vector<AttemptOutcome>& outcomes) {
+  ULAK_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  WriteTransaction tx(*lease);
   ULAK_RETURN_IF_ERROR(tx.Begin());
+  ULAK_RETURN_IF_ERROR(RecordOutcomesOn(*lease, outcomes));
+  ULAK_ASSIGN_OR_RETURN(std::vector<PublishResult> results, PublishOn(*lease, requests));
+  ULAK_RETURN_IF_ERROR(tx.Commit());
+  return results;
+}
+
+// REQUIRES: inside a write transaction on conn.
+Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection,
+                                                          const std::vector<PublishRequest>& requests) {
+  Connection* conn = &connection;
   std::vector<PublishResult> results;
   results.reserve(requests.size());
   for (const PublishRequest& req : requests) {
@@ -333,14 +352,12 @@ Result<std::vector<PublishResult>> SqliteStore::Publish(const std::vector<Publis
     stored.deliveries = static_cast<int>(req.deliveries.size());
     results.push_back(PublishResult{std::move(stored), false, req.deliveries});
   }
-  ULAK_RETURN_IF_ERROR(tx.Commit());
   return results;
 }
 
-Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) {
-  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  WriteTransaction tx(*conn);
-  ULAK_RETURN_IF_ERROR(tx.Begin());
+// REQUIRES: inside a write transaction on conn.
+Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<AttemptOutcome>& outcomes) {
+  Connection* conn = &connection;
   struct WebhookTouch {
     int64_t last_triggered_at = 0;
     std::optional<int> streak;  // the last outcome's, when any ended a delivery
@@ -404,7 +421,7 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
     BindOptionalTime(*st, 4, touch.first_failure_at);
     ULAK_RETURN_IF_ERROR(st->Run());
   }
-  return tx.Commit();
+  return Status::Ok();
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::ListPendingDeliveries(std::string_view after, int limit) {

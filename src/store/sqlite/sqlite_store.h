@@ -47,6 +47,8 @@ class SqliteStore final : public Store {
   Status DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) override;
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
+  Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
+                                                 const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
   Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
   Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
@@ -108,6 +110,8 @@ class SqliteStore final : public Store {
   static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
   static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
+  static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests);
+  static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
   void Release(std::unique_ptr<Connection> conn);
 
