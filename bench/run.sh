@@ -183,7 +183,8 @@ rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 # Waits until the organization's logged successes reach EXPECTED and stop growing (wrk does
 # not count the requests still in flight when it stops, so a few more than it reports were
-# accepted), or stop growing for 15 s, or 90 s pass; prints "success newest_attempt_ms". The
+# accepted), or stop growing for 15 s, or MAX_SECONDS (90) pass; prints "success
+# newest_attempt_ms". The
 # newest attempt's created_at is the last logged success, whenever this loop notices it.
 drain() {  # ORG_KEY EXPECTED [MAX_SECONDS, default 90]
   local key=$1 expected=$2 last=-1 still=0 s
@@ -509,6 +510,138 @@ if [[ $only == *" profile "* ]]; then
     stop "$ulak_pid"
     callgrind_annotate --inclusive=no "$tmp/callgrind.out" 2>/dev/null | sed -n '1,40p' | cut -c1-120
     if [[ -n ${BENCH_PROFILE_OUT:-} ]]; then cp "$tmp/callgrind.out" "$BENCH_PROFILE_OUT.callgrind"; fi
+  fi
+fi
+
+# --- 8. nodes: SQLite, and 1, 2, 3 nodes sharing one PostgreSQL ---------------------------
+# Figure 2a's measure (1 webhook, max_in_flight 64 on each node, the same nginx; first publish
+# → last logged success) for SQLite (1 node) and for 1, 2 and 3 `ulak serve` nodes on one
+# throwaway PostgreSQL cluster. wrk publishes to every node at once: one wrk per node with
+# 64/N connections each, so the total offered load is the same 64 connections as (2a).
+nodes_seconds=${BENCH_NODES_SECONDS:-8}
+nodes_drain=${BENCH_NODES_DRAIN_SECONDS:-20}
+
+pg_bin_dir() {  # the server binaries: ULAK_PG_BINDIR, else 15, else the newest installed
+  local d
+  if [[ -n ${ULAK_PG_BINDIR:-} ]]; then echo "$ULAK_PG_BINDIR"; return; fi
+  if [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]]; then echo /usr/lib/postgresql/15/bin; return; fi
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -1)
+  [[ -n $d && -x $d/initdb && -x $d/pg_ctl ]] && echo "$d"
+}
+pg_as=()  # initdb and the server refuse root: run them as `postgres` then
+pg_run() { (cd "$pg_dir" && "${pg_as[@]}" "$@"); }
+# A throwaway cluster in its own temp dir (the server user must own it, so not under $tmp),
+# listening only on a Unix socket there. Durable like production: fsync, synchronous_commit
+# and full_page_writes on (initdb --no-sync only skips syncing the empty cluster it creates).
+pg_start() {
+  pg_dir=$(mktemp -d /tmp/ulak-bench-pg.XXXXXX)  # set first: the trap stops and removes it
+  if [[ $(id -u) -eq 0 ]]; then
+    getent passwd postgres >/dev/null || { echo "bench: no postgres user to run the server as" >&2; return 1; }
+    pg_as=(runuser -u postgres --)
+    chown postgres: "$pg_dir"
+  fi
+  pg_run "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust --no-sync --no-locale -E UTF8 \
+    >"$pg_dir/initdb.out" 2>&1 || { cat "$pg_dir/initdb.out" >&2; return 1; }
+  pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 -o \
+    "-c listen_addresses='' -k $pg_dir -p 5432 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+    start >"$pg_dir/pg_ctl.out" 2>&1 || { cat "$pg_dir/pg_ctl.out" "$pg_dir/server.log" >&2; return 1; }
+}
+pg_stop() {  # called by the trap too
+  if [[ -f $pg_dir/data/postmaster.pid ]]; then
+    pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 20 stop >/dev/null 2>&1 ||
+      pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$pg_dir"
+  pg_dir=
+}
+pg_ticks() {  # CPU ticks of the postmaster and its current children (backends, WAL writer…)
+  local pm p sum=0 t
+  pm=$(head -1 "$pg_dir/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  for p in $pm $(ps -o pid= --ppid "$pm"); do
+    t=$(cpu_ticks "$p" 2>/dev/null) && sum=$((sum + t))
+  done
+  echo "$sum"
+}
+
+nodes_e2e() {  # LABEL N [ULAK_DATABASE]: N nodes on one database; sets nodes_dps
+  local label=$1 n=$2 db=${3:-} i urls=() node_pids=() wrk_pids=() c t extra=()
+  local org key start ticks0 ticks1 pg0=0 pg1=0 publish_ms requests=0 non2xx=0 rps=0 line parts=()
+  [[ -n $db ]] && extra=(ULAK_DATABASE="$db")
+  for i in $(seq "$n"); do
+    start_ulak "$label-$i" "${extra[@]}"
+    urls+=("$ulak_url")
+    node_pids+=("$ulak_pid")
+  done
+  ulak_url=${urls[0]}
+  read -r org key < <(new_org "bench-$label")
+  new_webhook "$key" "$sink_url" >/dev/null
+  ticks0=0
+  for i in "${node_pids[@]}"; do ticks0=$((ticks0 + $(cpu_ticks "$i"))); done
+  [[ -n $db ]] && pg0=$(pg_ticks)
+  start=$(now_ms)
+  for i in $(seq 0 $((n - 1))); do
+    c=$((connections / n + (i < connections % n ? 1 : 0)))
+    t=$((n == 1 ? wrk_threads : 1))  # 2 wrk threads in all for 1 and 2 nodes, 3 for 3 nodes
+    wrk -t$t -c$c -d"${nodes_seconds}s" --timeout 10s -s "$here/publish.lua" "${urls[i]}/api/events" -- "$key" 1024 \
+      >"$tmp/wrk-$label-$i.out" 2>&1 &
+    wrk_pids+=($!)
+    pids+=($!)
+  done
+  for i in "${wrk_pids[@]}"; do wait "$i" || true; stop "$i"; done
+  ticks1=0
+  for i in "${node_pids[@]}"; do ticks1=$((ticks1 + $(cpu_ticks "$i"))); done
+  [[ -n $db ]] && pg1=$(pg_ticks)
+  publish_ms=$(( $(now_ms) - start ))
+  for i in $(seq 0 $((n - 1))); do
+    line=$(grep '^wrk_result' "$tmp/wrk-$label-$i.out") || { cat "$tmp/wrk-$label-$i.out" >&2; line="wrk_result requests=0 rps=0 non2xx=0"; }
+    requests=$((requests + $(kv "$line" requests)))
+    non2xx=$((non2xx + $(kv "$line" non2xx)))
+    rps=$((rps + $(kv "$line" rps)))
+    parts+=("node $((i + 1)): $(kv "$line" rps)/s p99 $(kv "$line" p99_us) us")
+  done
+  note "publish (wrk on each of $n node$(((n > 1)) && echo s), $connections connections in all, ${nodes_seconds}s): $rps/s in all," \
+    "$requests requests, $non2xx non-2xx"
+  [[ $n -gt 1 ]] && note "  $(IFS=';'; echo "${parts[*]}" | sed 's/;/; /g')"
+  local accepted=$((requests - non2xx)) drained success last_ms elapsed cores pg_cores
+  drained=$(drain "$key" "$accepted" "$nodes_drain")
+  success=${drained% *}
+  last_ms=${drained#* }
+  elapsed=$((last_ms - start))
+  nodes_dps=$(awk -v s="$success" -v ms="$elapsed" 'BEGIN { printf "%.0f", s * 1000 / ms }')
+  cores=$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v ms="$publish_ms" \
+    'BEGIN { printf "%.2f", t / hz / (ms / 1000) }')
+  pg_cores=$(awk -v t="$((pg1 - pg0))" -v hz="$(getconf CLK_TCK)" -v ms="$publish_ms" \
+    'BEGIN { printf "%.2f", t / hz / (ms / 1000) }')
+  note "$success/$accepted deliveries logged as success$([[ $success -lt $accepted ]] && echo " (drain stopped after ${nodes_drain}s)")"
+  note "first publish → last logged success: ${elapsed} ms → $nodes_dps deliveries/s;" \
+    "while wrk ran, the ulak nodes used $cores$([[ -n $db ]] && echo " and PostgreSQL $pg_cores") of $(nproc) cores"
+  for i in "${node_pids[@]}"; do stop "$i"; done
+}
+
+if [[ $only == *" nodes "* ]]; then
+  log "8a. nodes: SQLite, 1 node (the setup of 2a; ${nodes_seconds}s of load)"
+  nodes_e2e nodes-sqlite 1
+  sqlite_dps=$nodes_dps
+  row "8 deliveries/s, SQLite, 1 node" "$sqlite_dps" "$raw_rps" "$(ratio "$sqlite_dps" "$raw_rps")" "-" "-"
+  pg_bin=$(pg_bin_dir || true)
+  if [[ -z $pg_bin ]]; then
+    note "(PostgreSQL skipped: no initdb/pg_ctl under /usr/lib/postgresql/*/bin; scripts/install-bench-deps.sh)"
+    row "8 PostgreSQL nodes" "skipped" "-" "-" "-" "-"
+  else
+    pg_start
+    note "PostgreSQL $("$pg_bin/pg_ctl" --version | awk '{ print $3 }'), Unix socket in $pg_dir," \
+      "fsync on, synchronous_commit on, shared_buffers 128MB"
+    pg_ratios=()
+    for n in 1 2 3; do
+      log "8b. nodes: PostgreSQL, $n node$(((n > 1)) && echo s) on one database (${nodes_seconds}s of load)"
+      pg_run "$pg_bin/createdb" -h "$pg_dir" -p 5432 -U postgres "ulak_n$n"
+      nodes_e2e "nodes-pg$n" "$n" "host=$pg_dir port=5432 user=postgres dbname=ulak_n$n"
+      row "8 deliveries/s, PostgreSQL, $n node$(((n > 1)) && echo s)" "$nodes_dps" "$raw_rps" "$(ratio "$nodes_dps" "$raw_rps")" "-" "-"
+      pg_ratios+=("$(ratio "$nodes_dps" "$sqlite_dps")")
+    done
+    pg_stop
+    row "8 PostgreSQL 1 / 2 / 3 nodes ÷ SQLite" "$(IFS=/; echo "${pg_ratios[*]}" | sed 's#/# / #g')" \
+      "$sqlite_dps (SQLite)" "-" "-" "-"
   fi
 fi
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages `make bench` needs on top of scripts/install-deps.sh:
 # the sinks and load generators of bench/run.sh (nginx-light, wrk, adnanh/webhook) and the
-# profilers (linux-perf where the kernel allows it, valgrind's callgrind otherwise).
+# profilers (linux-perf where the kernel allows it, valgrind's callgrind otherwise), and the
+# PostgreSQL server of figure 8 (initdb/pg_ctl of postgresql-15: normally already there from
+# install-deps.sh, which needs it for the PostgreSQL store tests; listed so the bench does
+# not depend on that).
 # Kept apart from install-deps.sh: `make test` and `make run` never need these.
 # Fast and silent when everything is already present: dpkg is asked first, apt only runs
 # for what is missing.
 set -euo pipefail
 
-packages=(nginx-light wrk webhook valgrind jq)
+packages=(nginx-light wrk webhook valgrind jq postgresql-15)
 optional=(linux-perf)  # not in every archive mirror; the profile falls back to callgrind
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]; }

@@ -265,7 +265,6 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
   a.event_type = work.event_type;
   a.event_ref = work.event_ref;
   a.request_url = config.record.url;
-  a.request_body = work.payload;
   a.request_signature = signature;
   if (result.status != 0) a.response_status = result.status;
   a.response_body = result.body;

@@ -74,7 +74,8 @@ Result<store::Delivery> DeliveryOperations::ResendEvent(const std::string& organ
   d.claimed_by = engine_.options().node_id;
   d.lease_until = LeaseEnd(engine_.options(), d.created_at);
   ULAK_RETURN_IF_ERROR(store_.CreateDelivery(d));
-  store::PendingDelivery work{d, event.event_type, event.event_id.empty() ? event.id : event.event_id, event.payload,
+  store::PendingDelivery work{d, event.event_type, event.event_id.empty() ? event.id : event.event_id,
+                              std::make_shared<const std::string>(event.payload),
                               event.created_at};
   engine_.Enqueue({{config, std::move(work)}});
   return d;

@@ -28,9 +28,10 @@ store::Delivery NewDelivery(const store::Event& event, const std::string& webhoo
   return d;
 }
 
-store::PendingDelivery PendingFor(const store::Event& event, const store::Delivery& d) {
+store::PendingDelivery PendingFor(const store::Event& event, const store::Delivery& d,
+                                  std::shared_ptr<const std::string> payload) {
   return store::PendingDelivery{d, event.event_type, event.event_id.empty() ? event.id : event.event_id,
-                                event.payload, event.created_at};
+                                std::move(payload), event.created_at};
 }
 
 }  // namespace
@@ -98,9 +99,10 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
                                        done = std::move(done)](Result<store::PublishResult>&& result) {
     if (result.ok() && !result->duplicate) {
       std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
+      auto payload = std::make_shared<const std::string>(result->event.payload);
       for (const store::Delivery& d : result->deliveries) {
         for (const ConfigPtr& t : targets) {
-          if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d));
+          if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d, payload));
         }
       }
       engine_.Enqueue(std::move(work));
@@ -126,7 +128,9 @@ void Publisher::SendTest(ConfigPtr config, TestDone done) {
       done(result.status());
       return;
     }
-    engine_.SendNow(config, PendingFor(result->event, result->deliveries.front()),
+    engine_.SendNow(config,
+                    PendingFor(result->event, result->deliveries.front(),
+                               std::make_shared<const std::string>(result->event.payload)),
                     [done](store::Attempt&& attempt) { done(std::move(attempt)); });
   });
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,7 +111,9 @@ struct PendingDelivery {
   Delivery delivery;
   std::string event_type;
   std::string event_ref;  // the producer's event_id, else the event's own id
-  std::string payload;
+  // The event's body, shared by all its deliveries: a fan-out to ten webhooks or a large
+  // backlog holds each body once, not once per delivery.
+  std::shared_ptr<const std::string> payload;
   TimePoint event_created_at;
 };
 

@@ -80,7 +80,7 @@ TEST_P(StoreConformanceTest, DueDeliveriesAreClaimedByOneNodeOnly) {
   EXPECT_EQ(a->size(), 3u);
   for (const auto& p : *a) {
     EXPECT_EQ(p.delivery.claimed_by, "node-a");
-    EXPECT_EQ(p.payload, "{}");
+    EXPECT_EQ(*p.payload, "{}");
   }
   Result<std::vector<PendingDelivery>> b = store_->ClaimDueDeliveries("node-b", now, now + seconds(30), 10);
   ASSERT_TRUE(b.ok());

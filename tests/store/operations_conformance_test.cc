@@ -80,7 +80,7 @@ TEST_P(StoreConformanceTest, FailedDeliveryCanBeFoundAndRequeued) {
   Result<PendingDelivery> got = store_->GetDelivery(f.org_id, failed.id);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->delivery.status, DeliveryStatus::kFailed);
-  EXPECT_EQ(got->payload, R"({"n":1})");
+  EXPECT_EQ(*got->payload, R"({"n":1})");
   EXPECT_EQ(store_->GetDelivery("another-org", failed.id).status().code(), ErrorCode::kNotFound);
 
   Result<std::vector<PendingDelivery>> list = store_->ListFailedDeliveries(f.webhook.id, before, "", 10);

@@ -144,7 +144,7 @@ TEST_P(StoreConformanceTest, PublishStoresEventAndDeliveriesAndIsIdempotent) {
   Result<std::vector<PendingDelivery>> pending = store_->ListPendingDeliveries("", 100);
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(pending->size(), 3u);
-  for (const auto& p : *pending) EXPECT_EQ(p.payload, R"({"event":"order.created"})");
+  for (const auto& p : *pending) EXPECT_EQ(*p.payload, R"({"event":"order.created"})");
   EXPECT_EQ(store_->GetEvent(org, first.event.id)->event_id, "order-1");
 }
 

@@ -212,7 +212,7 @@ TEST_F(PostgresTest, RawBytesRoundTripThroughEventsAttemptsAndIncoming) {
   Result<std::vector<PendingDelivery>> pending = store->ListPendingDeliveries("", 10);
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), 1u);
-  EXPECT_EQ((*pending)[0].payload, raw);
+  EXPECT_EQ(*(*pending)[0].payload, raw);
 
   AttemptOutcome o;
   o.attempt.id = Id();

@@ -27,7 +27,7 @@ inline PendingDelivery ReadPending(const PgResult& r, int row) {
   p.delivery.created_at = FromUnixMillis(r.Int(row, 7));
   p.event_type = r.Text(row, 8);
   p.event_ref = r.Text(row, 9);
-  p.payload = r.Bytes(row, 10);
+  p.payload = std::make_shared<const std::string>(r.Bytes(row, 10));
   p.event_created_at = FromUnixMillis(r.Int(row, 11));
   return p;
 }

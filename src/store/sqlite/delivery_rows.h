@@ -24,7 +24,7 @@ inline PendingDelivery ReadPending(const Statement& st) {
   p.delivery.created_at = FromUnixMillis(st.ColumnInt(7));
   p.event_type = st.ColumnText(8);
   p.event_ref = st.ColumnText(9);
-  p.payload = st.ColumnText(10);
+  p.payload = std::make_shared<const std::string>(st.ColumnText(10));
   p.event_created_at = FromUnixMillis(st.ColumnInt(11));
   return p;
 }
