@@ -130,6 +130,7 @@ Result<std::string> ParseRetryPolicy(const boost::json::value& v) {
   delivery::RetryPolicy p;
   const std::string_view k(kind->as_string().data(), kind->as_string().size());
   if (k == "fixed" || k == "custom") {
+    if (k == "custom") p.kind = delivery::RetryPolicy::Kind::kCustom;
     const boost::json::value* delays = o.if_contains("delays_s");
     if (delays == nullptr && k == "custom") return Invalid("retry_policy.delays_s", "retry_policy.delays_s is required.");
     if (delays != nullptr) {

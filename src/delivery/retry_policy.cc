@@ -15,7 +15,7 @@ std::optional<std::chrono::milliseconds> DelayBeforeRetry(const RetryPolicy& pol
                                                           int max_retries, int attempts_made, Random& random) {
   const int retry_number = attempts_made;  // the retry about to be scheduled, 1-based
   if (retry_number < 1 || retry_number > MaxRetries(policy, retry_enabled, max_retries)) return std::nullopt;
-  if (policy.kind == RetryPolicy::Kind::kFixed) {
+  if (policy.kind != RetryPolicy::Kind::kExponential) {
     if (policy.delays_s.empty()) return std::chrono::milliseconds(0);
     const size_t index = std::min(static_cast<size_t>(retry_number), policy.delays_s.size()) - 1;
     return std::chrono::milliseconds(policy.delays_s[index] * 1000);

@@ -20,9 +20,11 @@
 namespace ulak::delivery {
 
 struct RetryPolicy {
-  enum class Kind { kFixed, kExponential };
+  // kCustom behaves as kFixed with the caller's list; it is kept apart only so the API
+  // shows back the kind it was given.
+  enum class Kind { kFixed, kCustom, kExponential };
   Kind kind = Kind::kFixed;
-  std::vector<int64_t> delays_s = {60, 300, 1800};  // kFixed
+  std::vector<int64_t> delays_s = {60, 300, 1800};  // kFixed, kCustom
   double initial_s = 1;                              // kExponential
   double multiplier = 2;
   double max_delay_s = 60;

@@ -25,7 +25,7 @@ std::string RetryPolicyToJson(const RetryPolicy& policy) {
     o["max_delay_s"] = policy.max_delay_s;
     o["max_attempts"] = policy.max_attempts;
   } else {
-    o["kind"] = "fixed";
+    o["kind"] = policy.kind == RetryPolicy::Kind::kCustom ? "custom" : "fixed";
     boost::json::array delays;
     for (int64_t d : policy.delays_s) delays.push_back(d);
     o["delays_s"] = std::move(delays);
@@ -46,9 +46,14 @@ Result<RetryPolicy> RetryPolicyFromJson(std::string_view json) {
     if (auto* x = o.if_contains("multiplier")) p.multiplier = x->to_number<double>(ec);
     if (auto* x = o.if_contains("max_delay_s")) p.max_delay_s = x->to_number<double>(ec);
     if (auto* x = o.if_contains("max_attempts")) p.max_attempts = x->to_number<int>(ec);
-  } else if (auto* delays = o.if_contains("delays_s"); delays != nullptr && delays->is_array()) {
-    p.delays_s.clear();
-    for (const auto& d : delays->as_array()) p.delays_s.push_back(d.to_number<int64_t>(ec));
+  } else if (kind != nullptr && kind->is_string() && kind->as_string() == "custom") {
+    p.kind = RetryPolicy::Kind::kCustom;
+  }
+  if (p.kind != RetryPolicy::Kind::kExponential) {
+    if (auto* delays = o.if_contains("delays_s"); delays != nullptr && delays->is_array()) {
+      p.delays_s.clear();
+      for (const auto& d : delays->as_array()) p.delays_s.push_back(d.to_number<int64_t>(ec));
+    }
   }
   if (ec) return Internal("stored retry policy has a non-numeric field");
   return p;
