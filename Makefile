@@ -19,7 +19,7 @@ run: build
 	./$(RELEASE_DIR)/ulak serve
 
 build-test: deps
-	@cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DULAK_SANITIZE=ON $(CMAKE_COMMON) >/dev/null
+	@cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DULAK_SANITIZE=ON -DULAK_BUILD_BENCH=OFF $(CMAKE_COMMON) >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 
 test: build-test
