@@ -9,6 +9,8 @@
 #include "api/sources.h"
 #include "api/organizations.h"
 #include "api/webhooks.h"
+#include "common/metrics.h"
+#include "delivery/engine.h"
 
 namespace ulak::api {
 namespace {
@@ -18,6 +20,13 @@ void AddHealthRoutes(ApiContext& ctx, http::Router& router) {
   // a healthy process restarted.
   router.Add(http::Method::kGet, "/healthz", WithoutAuth([](const http::Request&) -> Result<http::Response> {
                return JsonResponse(200, boost::json::object{{"status", "ok"}});
+             }));
+  // Prometheus metrics: process-wide aggregates only (no tenant data), so no key is needed.
+  router.Add(http::Method::kGet, "/metrics", WithoutAuth([&ctx](const http::Request&) -> Result<http::Response> {
+               http::Response r;
+               r.content_type = "text/plain; version=0.0.4";
+               r.body = Metrics::Instance().Render(ctx.engine != nullptr ? ctx.engine->HeldCount() : 0);
+               return r;
              }));
   // Readiness: the store answers a query.
   router.Add(http::Method::kGet, "/readyz", WithoutAuth([&ctx](const http::Request&) -> Result<http::Response> {

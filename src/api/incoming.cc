@@ -12,6 +12,7 @@
 #include "api/pagination.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "delivery/publisher.h"
 #include "incoming/event_map.h"
 #include "incoming/verifier.h"
@@ -66,6 +67,7 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
       incoming::Verify(*provider, {request.body, headers, secrets, *options, ctx.clock.Now()});
   if (!verified.ok()) {
     row.status = store::IncomingStatus::kRejected;
+    Metrics::Instance().CountIncoming(Metrics::IncomingResult::kRejected);
     row.reason = verified.status().message();
     Log(LogLevel::kWarn, "incoming request rejected",
         {{"source_id", source.id}, {"provider", source.provider}, {"reason", row.reason}});
@@ -102,6 +104,8 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
       reply(ErrorFromStatus(result.status()));
       return;
     }
+    Metrics::Instance().CountIncoming(result->duplicate ? Metrics::IncomingResult::kDuplicate
+                                                        : Metrics::IncomingResult::kAccepted);
     reply(JsonResponse(200, boost::json::object{{"received", true},
                                                 {"duplicate", result->duplicate},
                                                 {"event_id", result->event.id},

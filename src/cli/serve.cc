@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/master_key.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/ids.h"
 #include "delivery/claimer.h"
 #include "delivery/engine.h"
@@ -152,7 +153,12 @@ int RunServe(const Config& config) {
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),
-      [router](http::Request&& request, http::Reply reply) { router->Dispatch(std::move(request), std::move(reply)); });
+      [router](http::Request&& request, http::Reply reply) {
+        router->Dispatch(std::move(request), [reply = std::move(reply)](http::Response&& response) {
+          Metrics::Instance().CountHttpResponse(response.status);
+          reply(std::move(response));
+        });
+      });
   if (!listening.ok()) {
     if (claimer) claimer->Stop();
     operations.Stop();

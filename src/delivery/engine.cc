@@ -2,6 +2,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "delivery/request.h"
 
 namespace ulak::delivery {
@@ -240,6 +241,11 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
                       if (stopping_) return;  // abandoned: still pending in the store, tried after restart
                     }
                     store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry);
+                    Metrics::Instance().CountAttempt(
+                        outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
+                        : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
+                                                                                      : Metrics::AttemptResult::kFailed,
+                        outcome.attempt.response_time_ms);
                     const std::string disable_reason = TrackStreak(*item, result, outcome);
                     const bool retry_later = outcome.delivery_status == store::DeliveryStatus::kRetrying;
                     store::Attempt attempt = outcome.attempt;

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "delivery/payload.h"
 
 namespace ulak::delivery {
@@ -97,6 +98,9 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
 
   writer_.Publish(std::move(request), [this, targets = std::move(targets),
                                        done = std::move(done)](Result<store::PublishResult>&& result) {
+    if (result.ok()) {
+      Metrics::Instance().CountPublished(static_cast<int>(result->deliveries.size()), result->duplicate);
+    }
     if (result.ok() && !result->duplicate) {
       std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
       auto payload = std::make_shared<const std::string>(result->event.payload);

@@ -18,6 +18,18 @@ TEST_F(FoundationE2E, HealthAndReadinessAnswer200WithoutAuth) {
   EXPECT_FALSE(h.Header("X-Request-Id").empty());
 }
 
+TEST_F(FoundationE2E, MetricsArePrometheusTextWithoutTenantData) {
+  auto [id, key] = CreateOrg("Metered");
+  HttpResult m = Call("GET", "/metrics", "");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.Header("Content-Type").rfind("text/plain", 0), 0u);
+  EXPECT_NE(m.body.find("# TYPE ulak_http_responses_total counter"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ulak_http_responses_total{class=\"2xx\"}"), std::string::npos);
+  EXPECT_NE(m.body.find("ulak_deliveries_held "), std::string::npos);
+  EXPECT_EQ(m.body.find(id), std::string::npos);
+  EXPECT_EQ(m.body.find(key), std::string::npos);
+}
+
 TEST_F(FoundationE2E, AdminCreatesOrganizationAndItsKeyWorks) {
   HttpResult r = Call("POST", "/api/organizations", kAdminKey, R"({"name":"Kebab House"})");
   ASSERT_EQ(r.status, 201) << r.body;
