@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "store/sqlite/connection.h"
 #include "store/types.h"
@@ -20,6 +21,18 @@ Result<Page<T>> ReadPage(Statement& st, const PageRequest& page, ReadFn read, st
       break;
     }
     out.items.push_back(read(st));
+  }
+  return out;
+}
+
+// Reads every remaining row.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& st, T (*read)(const Statement&)) {
+  std::vector<T> out;
+  for (;;) {
+    ULAK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(read(st));
   }
   return out;
 }

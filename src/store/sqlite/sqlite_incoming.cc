@@ -28,16 +28,6 @@ Source ReadSource(const Statement& st) {
   return s;
 }
 
-template <typename T>
-Result<std::vector<T>> ReadAll(Statement& st, T (*read)(const Statement&)) {
-  std::vector<T> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(read(st));
-  }
-  return out;
-}
 
 IncomingRequest ReadIncoming(const Statement& st) {
   IncomingRequest r;

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "store/sqlite/delivery_rows.h"
+#include "store/sqlite/page.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
@@ -64,13 +65,7 @@ Result<std::vector<PendingDelivery>> SqliteStore::ListFailedDeliveries(std::stri
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kPendingSelect) +
       "WHERE d.webhook_id = ?1 AND d.status = 'failed' AND d.updated_at >= ?2 AND d.id > ?3 ORDER BY d.id LIMIT ?4"));
   st->Bind(1, webhook_id).Bind(2, ToUnixMillis(since)).Bind(3, after).Bind(4, int64_t{limit});
-  std::vector<PendingDelivery> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadPending(*st));
-  }
-  return out;
+  return ReadAll<PendingDelivery>(*st, ReadPending);
 }
 
 Status SqliteStore::CreateDelivery(const Delivery& d) {
@@ -88,11 +83,7 @@ Status SqliteStore::DisableWebhook(std::string_view id, std::string_view reason,
   st->Bind(1, id).Bind(2, reason).Bind(3, ToUnixMillis(now));
   ULAK_RETURN_IF_ERROR(st->Run());
   if (conn->Changes() == 0) return NotFound("Webhook " + std::string(id) + " is not active.");
-  ULAK_ASSIGN_OR_RETURN(Statement * cancel, conn->Prepare(
-      "UPDATE deliveries SET status = 'cancelled', updated_at = ?2 "
-      "WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"));
-  cancel->Bind(1, id).Bind(2, ToUnixMillis(now));
-  ULAK_RETURN_IF_ERROR(cancel->Run());
+  ULAK_RETURN_IF_ERROR(CancelOpenDeliveries(*conn, id, now));
   return tx.Commit();
 }
 

@@ -133,6 +133,14 @@ void BindAttemptFilter(Statement& st, const AttemptFilter& f, bool paged) {
 
 }  // namespace
 
+Status SqliteStore::CancelOpenDeliveries(Connection& conn, std::string_view webhook_id, TimePoint now) {
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(
+      "UPDATE deliveries SET status = 'cancelled', updated_at = ?2 "
+      "WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"));
+  st->Bind(1, webhook_id).Bind(2, ToUnixMillis(now));
+  return st->Run();
+}
+
 Status SqliteStore::InsertDelivery(Connection& conn, const Delivery& d) {
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(
       "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
@@ -224,13 +232,7 @@ Result<std::vector<Webhook>> SqliteStore::ListAllWebhooks(std::string_view organ
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
       " FROM webhooks WHERE (?1 = '' OR organization_id = ?1) AND deleted_at IS NULL ORDER BY id"));
   st->Bind(1, organization_id);
-  std::vector<Webhook> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadWebhook(*st));
-  }
-  return out;
+  return ReadAll<Webhook>(*st, ReadWebhook);
 }
 
 Result<std::vector<Webhook>> SqliteStore::ListActiveWebhooks(std::string_view organization_id) {
@@ -238,13 +240,7 @@ Result<std::vector<Webhook>> SqliteStore::ListActiveWebhooks(std::string_view or
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("SELECT ") + kWebhookColumns +
       " FROM webhooks WHERE organization_id = ?1 AND deleted_at IS NULL AND is_active = 1 ORDER BY id"));
   st->Bind(1, organization_id);
-  std::vector<Webhook> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadWebhook(*st));
-  }
-  return out;
+  return ReadAll<Webhook>(*st, ReadWebhook);
 }
 
 Status SqliteStore::UpdateWebhook(const Webhook& w) {
@@ -275,11 +271,7 @@ Status SqliteStore::DeleteWebhook(std::string_view organization_id, std::string_
   del->Bind(1, id).Bind(2, organization_id).Bind(3, ToUnixMillis(now));
   ULAK_RETURN_IF_ERROR(del->Run());
   if (conn->Changes() == 0) return NotFound("Webhook " + std::string(id) + " not found.");
-  ULAK_ASSIGN_OR_RETURN(Statement * cancel, conn->Prepare(
-      "UPDATE deliveries SET status = 'cancelled', updated_at = ?2 "
-      "WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"));
-  cancel->Bind(1, id).Bind(2, ToUnixMillis(now));
-  ULAK_RETURN_IF_ERROR(cancel->Run());
+  ULAK_RETURN_IF_ERROR(CancelOpenDeliveries(*conn, id, now));
   return tx.Commit();
 }
 
@@ -429,13 +421,7 @@ Result<std::vector<PendingDelivery>> SqliteStore::ListPendingDeliveries(std::str
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kPendingSelect) +
       "WHERE d.status IN ('pending', 'retrying') AND d.id > ?1 ORDER BY d.id LIMIT ?2"));
   st->Bind(1, after).Bind(2, int64_t{limit});
-  std::vector<PendingDelivery> out;
-  for (;;) {
-    ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadPending(*st));
-  }
-  return out;
+  return ReadAll<PendingDelivery>(*st, ReadPending);
 }
 
 Result<int64_t> SqliteStore::CancelPendingDeliveries(std::string_view webhook_id) {

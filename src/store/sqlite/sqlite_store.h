@@ -110,6 +110,8 @@ class SqliteStore final : public Store {
   static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
   static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
+  // Cancels the webhook's pending and retrying deliveries (delete, disable).
+  static Status CancelOpenDeliveries(Connection& conn, std::string_view webhook_id, TimePoint now);
   static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests);
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
