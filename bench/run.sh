@@ -168,9 +168,9 @@ new_org() {  # NAME → prints "org_id org_key"
   api POST /api/organizations "$admin_key" "{\"name\":\"$1\"}" | jq -r '"\(.organization.id) \(.api_key)"'
 }
 
-new_webhook() {  # ORG_KEY URL [RETRY_ENABLED]
+new_webhook() {  # ORG_KEY URL [RETRY_ENABLED] [TIMEOUT_SECONDS]
   api POST /api/webhooks "$1" "{\"name\":\"bench\",\"url\":\"$2\",\"events\":[\"*\"],\"max_in_flight\":$connections,
-    \"retry_enabled\":${3:-true}}" | jq -r .webhook.id
+    \"retry_enabled\":${3:-true},\"timeout_seconds\":${4:-30}}" | jq -r .webhook.id
 }
 
 stats() {  # ORG_KEY → "total success failed newest_created_at"
@@ -386,8 +386,8 @@ fi
 
 # --- 5. backlog --------------------------------------------------------------------------
 if [[ $only == *" backlog "* ]]; then
-  log "5. backlog: deliveries to a dead endpoint (closed port), healthy webhook p99 with and without"
-  dead_port=$(free_port)  # nothing listens there: connection refused
+  log "5. backlog: deliveries to a dead endpoint (refused, then timing out), healthy webhook p99 with and without"
+  dead_port=$(free_port)  # nothing listens there at first: connection refused
   sink_log=$tmp/stamp_sink5.out
   "$stamp_sink" --port 0 >"$sink_log" &
   stamp5_pid=$!
@@ -398,7 +398,8 @@ if [[ $only == *" backlog "* ]]; then
   read -r _ healthy_key < <(new_org bench-healthy)
   new_webhook "$healthy_key" "$stamp5_url/hook" >/dev/null
   read -r _ dead_key < <(new_org bench-dead)
-  for _ in $(seq 10); do new_webhook "$dead_key" "http://127.0.0.1:$dead_port/dead" >/dev/null; done
+  # A 2 s timeout, so the timing-out half of the figure shows within its time bound.
+  for _ in $(seq 10); do new_webhook "$dead_key" "http://127.0.0.1:$dead_port/dead" true 2 >/dev/null; done
   pad=$(head -c 990 /dev/zero | tr '\0' x)
   printf '{"event":"bench.healthy","data":{"sent_us":"@SENT_US@@@@@@@@","pad":"%s"}}' "$pad" >"$tmp/healthy.json"
   healthy() {  # 200 publishes/s for 8 s to the healthy webhook; prints the sink's stats
@@ -411,27 +412,38 @@ if [[ $only == *" backlog "* ]]; then
   base=$(healthy)
   note "healthy webhook without backlog: $base (publish: $(cat "$tmp/healthy.out"))"
   rss0=$(rss_mib "$ulak_pid")
-  # Each published event is 10 deliveries to the dead endpoint: all refused, all waiting
-  # for their retry (60 s), all held in memory. raw_client (closed loop, 64 connections)
-  # stops at the target or at the time bound, whichever comes first.
+  # Each published event is 10 deliveries to the dead endpoint, all waiting for a retry (60 s)
+  # or for the endpoint's breaker, all held in memory. The first half is published while the
+  # port refuses connections; then a silent listener takes the port, so later tries time out.
+  # raw_client (closed loop, 64 connections) stops at its count or at the time bound.
   events_needed=$((backlog_target / 10))
   printf '{"event":"bench.dead","data":{"pad":"%s"}}' "$(head -c 1014 /dev/zero | tr '\0' x)" >"$tmp/dead.json"
   begin=$(now_ms)
-  "$raw_client" --url "$ulak_url/api/events" --connections $connections --seconds "$backlog_seconds" \
-    --max-requests "$events_needed" --body-file "$tmp/dead.json" --header "Authorization: Bearer $dead_key" \
-    >"$tmp/backlog.out" &
-  load_pid=$!
-  pids+=("$load_pid")
-  peak=0
-  while kill -0 "$load_pid" 2>/dev/null; do
-    r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
-    sleep 1
+  peak=0 dead_ok=0 dead_refused=0
+  for half in refused timeout; do
+    if [[ $half == timeout ]]; then
+      "$stamp_sink" --port "$dead_port" --silent >"$tmp/silent_sink.out" &
+      silent_pid=$!
+      pids+=("$silent_pid")
+    fi
+    "$raw_client" --url "$ulak_url/api/events" --connections $connections --seconds $((backlog_seconds / 2)) \
+      --max-requests $((events_needed / 2)) --body-file "$tmp/dead.json" --header "Authorization: Bearer $dead_key" \
+      >"$tmp/backlog.$half" &
+    load_pid=$!
+    pids+=("$load_pid")
+    while kill -0 "$load_pid" 2>/dev/null; do
+      r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
+      sleep 1
+    done
+    wait "$load_pid" || true
+    stop "$load_pid"
+    note "dead-endpoint publishes ($half): $(cat "$tmp/backlog.$half")"
+    half_out=$(cat "$tmp/backlog.$half")
+    half_ok=$(kv "$half_out" ok); half_refused=$(kv "$half_out" non2xx)
+    dead_ok=$((dead_ok + ${half_ok:-0})); dead_refused=$((dead_refused + ${half_refused:-0}))
   done
-  wait "$load_pid" || true
-  stop "$load_pid"
-  out=$(cat "$tmp/backlog.out")
-  backlog=$(( $(kv "$out" ok) * 10 ))
-  note "dead-endpoint publishes: $out"
+  out="ok=$dead_ok non2xx=$dead_refused"
+  backlog=$((dead_ok * 10))
   note "→ $backlog deliveries to the dead endpoint in $(( ($(now_ms) - begin) / 1000 )) s ($(kv "$out" non2xx) publishes refused)"
   r=$(rss_mib "$ulak_pid"); ((r > peak)) && peak=$r
   loaded=$(healthy)
@@ -445,6 +457,7 @@ if [[ $only == *" backlog "* ]]; then
   row "5 healthy p99 (ms) with / without" "$(awk -v a="$l99" -v b="$b99" 'BEGIN { printf "%.1f / %.1f", a/1000, b/1000 }')" \
     "-" "$(ratio "$l99" "$b99")" "<= 2.00" "$(yes_no lt "$(ratio "$l99" "$b99")" 2.0001)"
   stop "$ulak_pid"
+  stop "$silent_pid"
 fi
 
 # --- 6. micro-benchmarks -----------------------------------------------------------------

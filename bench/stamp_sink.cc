@@ -7,7 +7,10 @@
 //   GET /stats          → {"count":…,"p50_us":…,"p90_us":…,"p99_us":…,"max_us":…}
 //   GET /stats?reset=1  → the same, then forgets every sample
 //
-// One thread, epoll, no dependencies. usage: stamp_sink [--port N] (0: any; prints port=N).
+// With --silent it reads every request and never answers: a hung endpoint whose tries time
+// out (figure 5's dead endpoint once it stops refusing connections).
+//
+// One thread, epoll, no dependencies. usage: stamp_sink [--port N] [--silent] (0: any; prints port=N).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -120,8 +123,10 @@ bool Serve(Connection& c) {
 
 int main(int argc, char** argv) {
   int port = 0;
+  bool silent = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--silent") == 0) silent = true;
   }
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
@@ -177,7 +182,8 @@ int main(int argc, char** argv) {
         if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) alive = false;
         break;
       }
-      if (alive) alive = Serve(c);
+      if (silent) c.in.clear();
+      if (alive && !silent) alive = Serve(c);
       while (alive && !c.out.empty()) {
         const ssize_t put = write(fd, c.out.data(), c.out.size());
         if (put > 0) {

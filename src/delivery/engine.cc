@@ -1,5 +1,7 @@
 #include "delivery/engine.h"
 
+#include <algorithm>
+
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -11,6 +13,14 @@ namespace {
 constexpr int kRecoveryPageSize = 1000;
 
 bool IsSuccess(const TransportResult& r) { return r.error == TransportError::kNone && r.status >= 200 && r.status < 300; }
+
+// No response at all: the endpoint looks down (its breaker counts these). A blocked address
+// or a malformed request is our refusal, not the endpoint's, and an answer of any status
+// shows the endpoint is up.
+bool IsUnreachable(const TransportResult& r) {
+  return r.status == 0 && (r.error == TransportError::kConnect || r.error == TransportError::kTimeout ||
+                           r.error == TransportError::kDns || r.error == TransportError::kTls);
+}
 
 std::string ErrorMessageFor(const TransportResult& r) {
   if (r.error != TransportError::kNone) return r.error_message;
@@ -75,19 +85,40 @@ void DeliveryEngine::Stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
+std::vector<DeliveryEngine::Item> DeliveryEngine::ToItems(
+    std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work) {
+  std::vector<Item> items;
+  items.reserve(work.size());
+  std::shared_ptr<const EventShare> event;
+  const std::string* event_id = nullptr;
+  for (auto& [config, pending] : work) {
+    // A publish hands over its whole fan-out at once and recovery lists deliveries by id
+    // (time-ordered), so the deliveries of one event arrive next to each other.
+    if (event == nullptr || *event_id != pending.delivery.event_id) {
+      event = std::make_shared<const EventShare>(EventShare{std::move(pending.delivery.organization_id),
+                                                            std::move(pending.event_type), std::move(pending.event_ref),
+                                                            std::move(pending.payload)});
+      event_id = &pending.delivery.event_id;
+    }
+    items.push_back(Item{std::move(config), event, std::move(pending.delivery.id), pending.delivery.attempts, false,
+                         pending.delivery.next_attempt_at});
+  }
+  return items;
+}
+
 void DeliveryEngine::Enqueue(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work) {
   if (work.empty()) return;
+  std::vector<Item> items = ToItems(std::move(work));
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.Now();
-  for (auto& [config, pending] : work) {
-    WebhookQueue& q = queues_[config->record.id];
-    q.config = config;  // the newest configuration wins
-    auto item = std::make_shared<Item>(Item{config, std::move(pending)});
+  for (Item& item : items) {
+    WebhookQueue& q = queues_[item.config->record.id];
+    q.config = item.config;  // the newest configuration wins
     ++held_;
-    if (item->work.delivery.next_attempt_at <= now) {
+    if (item.next_attempt_at <= now) {
       MakeReadyLocked(std::move(item));
     } else {
-      const TimePoint due = item->work.delivery.next_attempt_at;
+      const TimePoint due = item.next_attempt_at;
       ScheduleLocked(std::move(item), due);
     }
   }
@@ -104,7 +135,7 @@ void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
   auto it = queues_.find(config->record.id);
   if (it != queues_.end()) {
     it->second.config = config;
-    for (auto& item : it->second.ready) item->config = config;
+    for (Item& item : it->second.ready) item.config = config;
     RingLocked(config->record.id, it->second);  // a raised max_in_flight may free capacity
     wake_.notify_one();
   }
@@ -123,9 +154,8 @@ int DeliveryEngine::RunDueRetriesNow() {
   std::lock_guard lock(mu_);
   int count = 0;
   while (!timers_.empty()) {
-    std::shared_ptr<Item> item = timers_.top().item;
-    timers_.pop();
-    if (queues_.count(item->config->record.id) == 0) {
+    Item item = PopTimerLocked();
+    if (queues_.count(item.config->record.id) == 0) {
       --held_;
       continue;
     }
@@ -141,23 +171,31 @@ size_t DeliveryEngine::HeldCount() {
   return held_;
 }
 
-void DeliveryEngine::MakeReadyLocked(std::shared_ptr<Item> item) {
-  const std::string id = item->config->record.id;
+void DeliveryEngine::MakeReadyLocked(Item&& item) {
+  const std::string& id = item.config->record.id;
   auto it = queues_.find(id);
   if (it == queues_.end()) {  // the webhook was removed meanwhile
     --held_;
     return;
   }
   it->second.ready.push_back(std::move(item));
-  RingLocked(id, it->second);
+  RingLocked(it->first, it->second);
 }
 
-void DeliveryEngine::ScheduleLocked(std::shared_ptr<Item> item, TimePoint due) {
-  timers_.push(Timed{due, timer_seq_++, std::move(item)});
+void DeliveryEngine::ScheduleLocked(Item&& item, TimePoint due) {
+  timers_.push_back(Timed{due, timer_seq_++, std::move(item)});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+DeliveryEngine::Item DeliveryEngine::PopTimerLocked() {
+  std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+  Item item = std::move(timers_.back().item);
+  timers_.pop_back();
+  return item;
 }
 
 void DeliveryEngine::RingLocked(const std::string& webhook_id, WebhookQueue& q) {
-  if (q.in_ring || q.throttled_until || q.ready.empty() || q.in_flight >= q.config->record.max_in_flight) return;
+  if (q.in_ring || q.throttled_until || q.ready.empty() || q.in_flight >= q.Cap()) return;
   q.in_ring = true;
   ring_.push_back(webhook_id);
 }
@@ -166,11 +204,7 @@ void DeliveryEngine::Run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     const TimePoint now = clock_.Now();
-    while (!timers_.empty() && timers_.top().due <= now) {
-      std::shared_ptr<Item> item = timers_.top().item;
-      timers_.pop();
-      MakeReadyLocked(std::move(item));
-    }
+    while (!timers_.empty() && timers_.front().due <= now) MakeReadyLocked(PopTimerLocked());
     // Webhooks whose token bucket has refilled go back in the ring.
     std::optional<TimePoint> next_token;
     for (size_t i = 0; i < throttled_.size();) {
@@ -196,15 +230,16 @@ void DeliveryEngine::Run() {
       if (it == queues_.end()) continue;
       WebhookQueue& q = it->second;
       q.in_ring = false;
-      if (q.ready.empty() || q.in_flight >= q.config->record.max_in_flight || q.throttled_until) continue;
+      if (q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) continue;
       if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
         throttled_.push_back(id);
         next_token = next_token ? std::min(*next_token, *q.throttled_until) : *q.throttled_until;
         continue;
       }
-      std::shared_ptr<Item> item = std::move(q.ready.front());
+      auto item = std::make_shared<Item>(std::move(q.ready.front()));
       q.ready.pop_front();
       item->config = q.config;
+      item->probe = q.cooldown.count() > 0;
       ++q.in_flight;
       launch.push_back(std::move(item));
       RingLocked(id, q);
@@ -212,16 +247,14 @@ void DeliveryEngine::Run() {
     if (!launch.empty()) {
       lock.unlock();
       for (auto& item : launch) {
-        Launch(item, true, [this, item](store::Attempt&& attempt, bool retry_later) {
-          OnQueuedResult(item, std::move(attempt), retry_later);
-        });
+        Launch(item, true, [this, item](TryResult&& result) { OnQueuedResult(*item, std::move(result)); });
       }
       lock.lock();
       continue;
     }
     auto wait = options_.tick;
     std::optional<TimePoint> next = next_token;
-    if (!timers_.empty()) next = next ? std::min(*next, timers_.top().due) : timers_.top().due;
+    if (!timers_.empty()) next = next ? std::min(*next, timers_.front().due) : timers_.front().due;
     if (next) {
       const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
       wait = std::max(std::chrono::milliseconds(1), std::min(wait, until_due));
@@ -230,9 +263,8 @@ void DeliveryEngine::Run() {
   }
 }
 
-void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
-                            std::function<void(store::Attempt&&, bool retry_later)> done) {
-  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->work, clock_.Now());
+void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done) {
+  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, *item->event->payload, clock_.Now());
   transport_.Send(std::move(signed_request.request),
                   [this, item, allow_retry, signature = std::move(signed_request.signature),
                    done = std::move(done)](TransportResult&& result) {
@@ -247,29 +279,30 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry,
                                                                                       : Metrics::AttemptResult::kFailed,
                         outcome.attempt.response_time_ms);
                     const std::string disable_reason = TrackStreak(*item, result, outcome);
-                    const bool retry_later = outcome.delivery_status == store::DeliveryStatus::kRetrying;
-                    store::Attempt attempt = outcome.attempt;
+                    const ConfigPtr config = item->config;  // `done` may move the item on
+                    TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying,
+                                    IsUnreachable(result)};
                     writer_.Record(std::move(outcome));
-                    done(std::move(attempt), retry_later);
-                    if (!disable_reason.empty() && disable_handler_) disable_handler_(item->config, disable_reason);
+                    done(std::move(tried));
+                    if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
                   });
 }
 
 store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportResult& result,
                                             const std::string& signature, bool allow_retry) {
   const WebhookConfig& config = *item.config;
-  const store::PendingDelivery& work = item.work;
+  const EventShare& event = *item.event;
   const TimePoint now = clock_.Now();
-  const int attempt_number = work.delivery.attempts + 1;
+  const int attempt_number = item.attempts + 1;
 
   store::AttemptOutcome out;
   store::Attempt& a = out.attempt;
   a.id = NewId(clock_, random_);
-  a.delivery_id = work.delivery.id;
-  a.organization_id = work.delivery.organization_id;
+  a.delivery_id = item.delivery_id;
+  a.organization_id = event.organization_id;
   a.webhook_id = config.record.id;
-  a.event_type = work.event_type;
-  a.event_ref = work.event_ref;
+  a.event_type = event.event_type;
+  a.event_ref = event.event_ref;
   a.request_url = config.record.url;
   a.request_signature = signature;
   if (result.status != 0) a.response_status = result.status;
@@ -368,29 +401,67 @@ bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
   return false;
 }
 
-void DeliveryEngine::OnQueuedResult(const std::shared_ptr<Item>& item, store::Attempt&& attempt, bool retry_later) {
+void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
   std::lock_guard lock(mu_);
-  const std::string& id = item->config->record.id;
-  auto it = queues_.find(id);
-  if (it != queues_.end()) {
-    it->second.in_flight = std::max(0, it->second.in_flight - 1);
-    RingLocked(id, it->second);
+  auto it = queues_.find(item.config->record.id);
+  if (it == queues_.end()) {  // the webhook was removed meanwhile
+    --held_;
+    return;
   }
-  if (retry_later && it != queues_.end()) {
-    item->work.delivery.attempts = attempt.attempt_number;
-    item->work.delivery.status = store::DeliveryStatus::kRetrying;
-    item->work.delivery.next_attempt_at = *attempt.next_retry_at;
-    ScheduleLocked(item, *attempt.next_retry_at);
+  WebhookQueue& q = it->second;
+  q.in_flight = std::max(0, q.in_flight - 1);
+  TrackBreakerLocked(it->first, q, item, result.unreachable, result.attempt.created_at);
+  if (result.retry_later) {
+    item.attempts = result.attempt.attempt_number;
+    item.next_attempt_at = *result.attempt.next_retry_at;
+    item.probe = false;
+    ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
   } else {
     --held_;
   }
+  RingLocked(it->first, q);
   wake_.notify_one();
+}
+
+void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item,
+                                        bool unreachable, TimePoint now) {
+  if (options_.breaker_failures <= 0) return;
+  if (!unreachable) {
+    q.unreachable_streak = 0;
+    if (q.cooldown.count() > 0) {
+      q.cooldown = std::chrono::milliseconds(0);
+      q.throttled_until.reset();  // the scan of throttled_ drops its entry
+      Log(LogLevel::kInfo, "endpoint answers again: resuming its deliveries", {{"webhook_id", webhook_id}});
+    }
+    return;
+  }
+  ++q.unreachable_streak;
+  if (q.cooldown.count() > 0) {
+    // Open already: only a failed probe backs off further. Tries that were in flight when it
+    // opened finish meanwhile and change nothing.
+    if (!item.probe) return;
+    q.cooldown = std::min(q.cooldown * 2, options_.breaker_max_cooldown);
+  } else if (q.unreachable_streak >= options_.breaker_failures) {
+    q.cooldown = std::min(options_.breaker_cooldown, options_.breaker_max_cooldown);
+    Log(LogLevel::kWarn, "endpoint unreachable: pausing its deliveries, probing it once per cooldown",
+        {{"webhook_id", webhook_id},
+         {"consecutive_failures", static_cast<uint64_t>(q.unreachable_streak)},
+         {"cooldown_ms", static_cast<uint64_t>(q.cooldown.count())}});
+  } else {
+    return;
+  }
+  const TimePoint until = now + q.cooldown;
+  if (!q.throttled_until || *q.throttled_until < until) q.throttled_until = until;
+  throttled_.push_back(webhook_id);
+  wake_.notify_one();  // the dispatcher's next wait must end by `until`
 }
 
 void DeliveryEngine::SendNow(ConfigPtr config, store::PendingDelivery work,
                              std::function<void(store::Attempt&&)> done) {
-  auto item = std::make_shared<Item>(Item{std::move(config), std::move(work)});
-  Launch(std::move(item), false, [done = std::move(done)](store::Attempt&& attempt, bool) { done(std::move(attempt)); });
+  std::vector<std::pair<ConfigPtr, store::PendingDelivery>> one;
+  one.emplace_back(std::move(config), std::move(work));
+  auto item = std::make_shared<Item>(std::move(ToItems(std::move(one)).front()));
+  Launch(std::move(item), false, [done = std::move(done)](TryResult&& result) { done(std::move(result.attempt)); });
 }
 
 }  // namespace ulak::delivery

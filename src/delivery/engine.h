@@ -21,7 +21,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -53,6 +52,15 @@ struct EngineOptions {
   std::string node_id = {};
   std::chrono::milliseconds lease{0};
   bool SharedWork() const { return lease.count() > 0; }
+  // Circuit breaker for unreachable endpoints: after `breaker_failures` consecutive tries of
+  // a webhook end without any response (refused, timed out, DNS, TLS), its queue stops
+  // sending and lets one probe through per cooldown, doubling from `breaker_cooldown` up to
+  // `breaker_max_cooldown`, until an answer (any status) comes back. Its deliveries wait
+  // meanwhile without spending attempts, so a dead endpoint's backlog costs no network,
+  // writer or transport time that healthy endpoints need. 0 failures: no breaker.
+  int breaker_failures = 10;
+  std::chrono::milliseconds breaker_cooldown{1000};
+  std::chrono::milliseconds breaker_max_cooldown{60'000};
 };
 
 class DeliveryEngine {
@@ -97,25 +105,44 @@ class DeliveryEngine {
   std::vector<ConfigPtr> HeldWebhooks();
 
  private:
+  // What the deliveries of one event share, held once however many webhooks it fans out to:
+  // a large backlog costs each delivery its id and times, not a copy of its event.
+  struct EventShare {
+    std::string organization_id;
+    std::string event_type;
+    std::string event_ref;
+    std::shared_ptr<const std::string> payload;
+  };
+  // One delivery in memory. Waiting ones are held by value in their queue or the timer heap;
+  // a try in flight shares its item with the transport's callback.
   struct Item {
     ConfigPtr config;
-    store::PendingDelivery work;
+    std::shared_ptr<const EventShare> event;
+    std::string delivery_id;
+    int attempts = 0;
+    bool probe = false;  // sent while the webhook's breaker was open
+    TimePoint next_attempt_at;
   };
   struct Timed {
     TimePoint due;
     uint64_t seq;  // FIFO among equal times
-    std::shared_ptr<Item> item;
+    Item item;
     bool operator>(const Timed& o) const { return due != o.due ? due > o.due : seq > o.seq; }
   };
   struct WebhookQueue {
     ConfigPtr config;
-    std::deque<std::shared_ptr<Item>> ready;
+    std::deque<Item> ready;
     int in_flight = 0;
     bool in_ring = false;
     // Token bucket for rate_limit_per_s: refilled continuously, holds at most one second's worth.
     double tokens = 0;
     TimePoint refilled_at;
+    // No sends before this time: out of tokens, or the breaker's cooldown.
     std::optional<TimePoint> throttled_until;
+    // Circuit breaker (EngineOptions::breaker_failures).
+    int unreachable_streak = 0;  // consecutive tries that got no response
+    std::chrono::milliseconds cooldown{0};  // nonzero: the breaker is open, one probe at a time
+    int Cap() const { return cooldown.count() > 0 ? 1 : config->record.max_in_flight; }
   };
   // A webhook's current run of failed deliveries (auto-disable), seeded from the store.
   struct Streak {
@@ -123,14 +150,28 @@ class DeliveryEngine {
     std::optional<TimePoint> first_failure_at;
   };
 
+  // What a finished try tells its caller.
+  struct TryResult {
+    store::Attempt attempt;
+    bool retry_later = false;
+    bool unreachable = false;  // no response at all (counts toward the breaker)
+  };
+  using TryDone = std::function<void(TryResult&&)>;
+
+  // Items for `work`, deliveries of one event sharing one EventShare.
+  static std::vector<Item> ToItems(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work);
   void Run();
   // REQUIRES: mu_ held.
-  void MakeReadyLocked(std::shared_ptr<Item> item);
-  void ScheduleLocked(std::shared_ptr<Item> item, TimePoint due);
+  void MakeReadyLocked(Item&& item);
+  void ScheduleLocked(Item&& item, TimePoint due);
+  Item PopTimerLocked();
   void RingLocked(const std::string& webhook_id, WebhookQueue& q);
+  // Opens, keeps open or closes the webhook's breaker after one of its tries.
+  void TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item, bool unreachable,
+                          TimePoint now);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
-  void Launch(std::shared_ptr<Item> item, bool allow_retry, std::function<void(store::Attempt&&, bool retry_later)> done);
-  void OnQueuedResult(const std::shared_ptr<Item>& item, store::Attempt&& attempt, bool retry_later);
+  void Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
+  void OnQueuedResult(Item& item, TryResult&& result);
   store::AttemptOutcome Judge(const Item& item, const TransportResult& result, const std::string& signature,
                               bool allow_retry);
   // Updates the webhook's failure streak with a finished delivery; returns why the webhook
@@ -152,7 +193,7 @@ class DeliveryEngine {
   std::deque<std::string> ring_;                          // GUARDED_BY(mu_): webhooks with sendable work
   std::vector<std::string> throttled_;                    // GUARDED_BY(mu_): waiting for a token
   std::unordered_map<std::string, Streak> streaks_;       // GUARDED_BY(mu_)
-  std::priority_queue<Timed, std::vector<Timed>, std::greater<>> timers_;  // GUARDED_BY(mu_)
+  std::vector<Timed> timers_;                             // GUARDED_BY(mu_): a min-heap on (due, seq)
   uint64_t timer_seq_ = 0;                                // GUARDED_BY(mu_)
   size_t held_ = 0;                                       // GUARDED_BY(mu_)
   bool stopping_ = false;                                 // GUARDED_BY(mu_)

@@ -420,3 +420,80 @@ TEST_F(EngineOperationsTest, SecretRotationGraceSignsWithBothSecrets) {
 
 }  // namespace
 }  // namespace ulak::delivery
+
+namespace ulak::delivery {
+namespace {
+
+class EngineBreakerTest : public EngineOperationsTest {
+ protected:
+  // One delivery at a time, so the order of tries is the order of publishes.
+  void StartWithBreaker() {
+    StartEngineWith(EngineOptions{.breaker_failures = 3, .breaker_cooldown = seconds(10),
+                                  .breaker_max_cooldown = seconds(40)});
+    AddWebhook(R"({"kind":"fixed","delays_s":[600]})", 3, 1);
+  }
+  // Nothing more is sent for a while (the dispatcher ticks every 5 ms).
+  void ExpectNoMoreThan(size_t n) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    EXPECT_EQ(transport_.SentCount(), n);
+  }
+};
+
+TEST_F(EngineBreakerTest, UnreachableEndpointIsPausedProbedAndResumedWithoutSpendingAttempts) {
+  StartWithBreaker();
+  for (int i = 0; i < 6; ++i) Publish();
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(transport_.WaitForSent(i + 1));
+    transport_.Complete(i, 0, TransportError::kConnect);
+  }
+  ExpectNoMoreThan(3);  // open: three deliveries wait, untried
+
+  clock_.Advance(seconds(10));  // first cooldown over: one probe
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  ExpectNoMoreThan(4);
+  transport_.Complete(3, 0, TransportError::kTimeout);  // the probe fails: cooldown doubles to 20 s
+  clock_.Advance(seconds(10));
+  ExpectNoMoreThan(4);
+  clock_.Advance(seconds(10));
+  ASSERT_TRUE(transport_.WaitForSent(5));
+  transport_.Complete(4, 200);  // an answer: closed again, the rest flows
+  ASSERT_TRUE(transport_.WaitForSent(6));
+  transport_.Complete(5, 200);
+
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 6u);  // 3 failures, the failed probe, 2 successes: no attempt spent while paused
+  for (const store::Attempt& a : attempts) EXPECT_EQ(a.attempt_number, 1);
+  EXPECT_EQ(std::count_if(attempts.begin(), attempts.end(),
+                          [](const store::Attempt& a) { return a.status == store::DeliveryStatus::kSuccess; }),
+            2);
+  EXPECT_EQ(engine_->HeldCount(), 4u);  // the four failed ones wait for their retries
+}
+
+TEST_F(EngineBreakerTest, EndpointThatAnswersWithErrorsIsNotPaused) {
+  StartWithBreaker();
+  for (int i = 0; i < 5; ++i) Publish();
+  for (size_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(transport_.WaitForSent(i + 1));
+    transport_.Complete(i, 503);
+  }
+  EXPECT_EQ(Attempts().size(), 5u);
+}
+
+TEST_F(EngineBreakerTest, ResponseBeforeTheThresholdResetsTheCount) {
+  StartWithBreaker();
+  for (int i = 0; i < 5; ++i) Publish();
+  transport_.WaitForSent(1);
+  transport_.Complete(0, 0, TransportError::kConnect);
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  transport_.Complete(1, 0, TransportError::kConnect);
+  ASSERT_TRUE(transport_.WaitForSent(3));
+  transport_.Complete(2, 500);  // an answer: the count starts again
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  transport_.Complete(3, 0, TransportError::kConnect);
+  ASSERT_TRUE(transport_.WaitForSent(5));
+  transport_.Complete(4, 0, TransportError::kConnect);
+  EXPECT_EQ(Attempts().size(), 5u);
+}
+
+}  // namespace
+}  // namespace ulak::delivery

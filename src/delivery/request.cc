@@ -4,13 +4,14 @@
 
 namespace ulak::delivery {
 
-SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work, TimePoint now) {
+SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
+                                   const std::string& payload, TimePoint now) {
   const int64_t timestamp_s = ToUnixMillis(now) / 1000;
   SignedRequest out;
-  out.signature = SignatureSeed001(config.record.secret_key, *work.payload);
+  out.signature = SignatureSeed001(config.record.secret_key, payload);
   OutgoingRequest& r = out.request;
   r.url = config.record.url;
-  r.body = *work.payload;
+  r.body = payload;
   r.timeout = std::chrono::seconds(config.record.timeout_seconds);
   r.headers.reserve(7 + config.custom_headers.size());
   r.headers.emplace_back("Content-Type", "application/json");
@@ -18,13 +19,13 @@ SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::Pen
   // Custom headers never collide with the ones below: the API refuses such names.
   for (const auto& h : config.custom_headers) r.headers.push_back(h);
   r.headers.emplace_back("X-Webhook-Signature", out.signature);
-  r.headers.emplace_back("webhook-id", work.delivery.id);
+  r.headers.emplace_back("webhook-id", delivery_id);
   r.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
-  std::string standard = SignatureStandard(config.record.secret_key, work.delivery.id, timestamp_s, *work.payload);
+  std::string standard = SignatureStandard(config.record.secret_key, delivery_id, timestamp_s, payload);
   const store::Webhook& w = config.record;
   if (!w.previous_secret_key.empty() && w.previous_secret_expires_at && now < *w.previous_secret_expires_at) {
     standard += ' ';
-    standard += SignatureStandard(w.previous_secret_key, work.delivery.id, timestamp_s, *work.payload);
+    standard += SignatureStandard(w.previous_secret_key, delivery_id, timestamp_s, payload);
   }
   r.headers.emplace_back("webhook-signature", std::move(standard));
   return out;

@@ -8,7 +8,6 @@
 #include "common/clock.h"
 #include "delivery/http_transport.h"
 #include "delivery/webhook_config.h"
-#include "store/types.h"
 
 namespace ulak::delivery {
 
@@ -19,6 +18,8 @@ struct SignedRequest {
 
 // During a secret rotation's grace period (previous_secret_expires_at after `now`) the
 // webhook-signature header carries both signatures, new first: "v1,<new> v1,<old>".
-SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const store::PendingDelivery& work, TimePoint now);
+// `delivery_id` is the webhook-id header; `payload` the event's rendered body.
+SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
+                                   const std::string& payload, TimePoint now);
 
 }  // namespace ulak::delivery
