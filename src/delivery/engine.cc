@@ -230,25 +230,19 @@ void DeliveryEngine::Run() {
       if (it == queues_.end()) continue;
       WebhookQueue& q = it->second;
       q.in_ring = false;
-      if (q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) continue;
-      if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
-        throttled_.push_back(id);
-        next_token = next_token ? std::min(*next_token, *q.throttled_until) : *q.throttled_until;
+      std::shared_ptr<Item> item = TakeNextLocked(id, q, now);
+      if (item == nullptr) {
+        if (q.throttled_until) {
+          next_token = next_token ? std::min(*next_token, *q.throttled_until) : *q.throttled_until;
+        }
         continue;
       }
-      auto item = std::make_shared<Item>(std::move(q.ready.front()));
-      q.ready.pop_front();
-      item->config = q.config;
-      item->probe = q.cooldown.count() > 0;
-      ++q.in_flight;
       launch.push_back(std::move(item));
       RingLocked(id, q);
     }
     if (!launch.empty()) {
       lock.unlock();
-      for (auto& item : launch) {
-        Launch(item, true, [this, item](TryResult&& result) { OnQueuedResult(*item, std::move(result)); });
-      }
+      for (auto& item : launch) LaunchQueued(std::move(item));
       lock.lock();
       continue;
     }
@@ -261,6 +255,26 @@ void DeliveryEngine::Run() {
     }
     wake_.wait_for(lock, wait);
   }
+}
+
+std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::string& webhook_id, WebhookQueue& q,
+                                                                      TimePoint now) {
+  if (stopping_ || q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) return nullptr;
+  if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
+    throttled_.push_back(webhook_id);
+    return nullptr;
+  }
+  auto item = std::make_shared<Item>(std::move(q.ready.front()));
+  q.ready.pop_front();
+  item->config = q.config;
+  item->probe = q.cooldown.count() > 0;
+  ++q.in_flight;
+  return item;
+}
+
+void DeliveryEngine::LaunchQueued(std::shared_ptr<Item> item) {
+  Item& ref = *item;
+  Launch(std::move(item), true, [this, &ref](TryResult&& result) { OnQueuedResult(ref, std::move(result)); });
 }
 
 void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done) {
@@ -402,25 +416,44 @@ bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
 }
 
 void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
-  std::lock_guard lock(mu_);
-  auto it = queues_.find(item.config->record.id);
-  if (it == queues_.end()) {  // the webhook was removed meanwhile
-    --held_;
-    return;
+  // A slot freed by a finished try goes straight to the webhook's next ready delivery, here
+  // on the transport's thread, instead of waking the dispatcher to hand it back: under load
+  // that round trip cost two thread switches per delivery. Not when nested (a transport that
+  // completes synchronously would recurse): the dispatcher takes over then.
+  thread_local bool relaunching = false;
+  std::shared_ptr<Item> next;
+  {
+    std::lock_guard lock(mu_);
+    auto it = queues_.find(item.config->record.id);
+    if (it == queues_.end()) {  // the webhook was removed meanwhile
+      --held_;
+      return;
+    }
+    WebhookQueue& q = it->second;
+    q.in_flight = std::max(0, q.in_flight - 1);
+    const TimePoint now = result.attempt.created_at;
+    TrackBreakerLocked(it->first, q, item, result.unreachable, now);
+    bool wake = false;
+    if (result.retry_later) {
+      item.attempts = result.attempt.attempt_number;
+      item.next_attempt_at = *result.attempt.next_retry_at;
+      item.probe = false;
+      ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
+      wake = true;  // the dispatcher's wait may have to end sooner
+    } else {
+      --held_;
+    }
+    if (!relaunching) next = TakeNextLocked(it->first, q, clock_.Now());
+    const bool was_in_ring = q.in_ring;
+    RingLocked(it->first, q);
+    if (q.in_ring != was_in_ring || (next == nullptr && q.throttled_until)) wake = true;
+    if (wake) wake_.notify_one();
   }
-  WebhookQueue& q = it->second;
-  q.in_flight = std::max(0, q.in_flight - 1);
-  TrackBreakerLocked(it->first, q, item, result.unreachable, result.attempt.created_at);
-  if (result.retry_later) {
-    item.attempts = result.attempt.attempt_number;
-    item.next_attempt_at = *result.attempt.next_retry_at;
-    item.probe = false;
-    ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
-  } else {
-    --held_;
+  if (next != nullptr) {
+    relaunching = true;
+    LaunchQueued(std::move(next));
+    relaunching = false;
   }
-  RingLocked(it->first, q);
-  wake_.notify_one();
 }
 
 void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item,

@@ -169,6 +169,11 @@ class DeliveryEngine {
   // Opens, keeps open or closes the webhook's breaker after one of its tries.
   void TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item, bool unreachable,
                           TimePoint now);
+  // REQUIRES: mu_ held. The webhook's next ready delivery if it may send one now (in-flight
+  // cap, rate limit, breaker), counted in flight; else null (out of tokens: now throttled).
+  std::shared_ptr<Item> TakeNextLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
+  // Launches a queued delivery; its result comes back to OnQueuedResult.
+  void LaunchQueued(std::shared_ptr<Item> item);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
   void Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
   void OnQueuedResult(Item& item, TryResult&& result);

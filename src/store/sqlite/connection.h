@@ -66,11 +66,26 @@ class Connection {
   // Runs one or more statements with no parameters and no results (DDL, BEGIN, COMMIT).
   Status Exec(std::string_view sql);
   int64_t Changes() const;
+  // The raw handle, for hooks (Checkpointer::Attach).
+  sqlite3* handle() const { return db_; }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+};
+
+// synchronous=NORMAL for the commits made while it lives, FULL again after: such a commit
+// survives the process being killed, not a power cut, until the next FULL commit syncs the WAL.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(Connection& conn) : conn_(conn) { (void)conn_.Exec("PRAGMA synchronous=NORMAL"); }
+  ~RelaxedSync() { (void)conn_.Exec("PRAGMA synchronous=FULL"); }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  Connection& conn_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed. IMMEDIATE takes

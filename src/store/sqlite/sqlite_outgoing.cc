@@ -286,6 +286,12 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
 Result<std::vector<PublishResult>> SqliteStore::CommitBatch(const std::vector<PublishRequest>& requests,
                                                             const std::vector<AttemptOutcome>& outcomes) {
   ULAK_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  // Outcomes alone are committed without waiting for fsync (synchronous=NORMAL: the WAL is
+  // written, so a killed process loses nothing, but a power cut may roll back the newest
+  // ones, leaving their deliveries pending: tried again). The next durable commit's fsync
+  // covers them too. Publishes always wait for it: their 202 promises durability.
+  std::optional<RelaxedSync> relaxed;
+  if (requests.empty()) relaxed.emplace(*lease);
   WriteTransaction tx(*lease);
   ULAK_RETURN_IF_ERROR(tx.Begin());
   ULAK_RETURN_IF_ERROR(RecordOutcomesOn(*lease, outcomes));
