@@ -126,6 +126,7 @@ int RunServe(const Config& config) {
   delivery::EngineOptions engine_options;
   engine_options.auto_disable_failures = static_cast<int>(config.auto_disable_failures);
   engine_options.auto_disable_after = std::chrono::seconds(config.auto_disable_after_s);
+  engine_options.breaker_failures = static_cast<int>(config.breaker_failures);
   engine_options.max_pending = config.max_pending_deliveries;
   if (store->SharesWork()) {
     engine_options.node_id = NewId(clock, random);

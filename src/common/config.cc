@@ -48,6 +48,8 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) { return ParseNumber(v, "auto_disable_failures", c.auto_disable_failures); }},
       {"auto_disable_after_s", "ULAK_AUTO_DISABLE_AFTER_S",
        [](Config& c, const std::string& v) { return ParseNumber(v, "auto_disable_after_s", c.auto_disable_after_s); }},
+      {"breaker_failures", "ULAK_BREAKER_FAILURES",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "breaker_failures", c.breaker_failures); }},
       {"max_pending_deliveries", "ULAK_MAX_PENDING_DELIVERIES",
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_pending_deliveries", c.max_pending_deliveries); }},
       {"lease_s", "ULAK_LEASE_S",

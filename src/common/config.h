@@ -30,6 +30,9 @@ struct Config {
   // at least this long (0 failures: never), and the backlog bound beyond which publishes get 429.
   int64_t auto_disable_failures = 50;
   int64_t auto_disable_after_s = 3 * 86400;
+  // Circuit breaker: after this many consecutive tries of a webhook got no response at all,
+  // its deliveries wait and one probe is sent per cooldown (1 s doubling to 60 s). 0: never.
+  int64_t breaker_failures = 10;
   uint64_t max_pending_deliveries = 200'000;
   // Several nodes on one PostgreSQL database: how long a node's claim on a delivery lasts
   // without renewal, i.e. how soon the others take over the work of a node that died.

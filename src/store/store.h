@@ -64,7 +64,9 @@ class Store {
   // and stores nothing. Results are in request order.
   virtual Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) = 0;
   // Records attempts and the new delivery states in one transaction; also sets the
-  // webhooks' last_triggered_at.
+  // webhooks' last_triggered_at. May return before they survive a power cut (never before
+  // they survive the process being killed): one lost that way leaves its delivery pending,
+  // so it is tried again (at-least-once).
   virtual Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) = 0;
   // Both of the above in one transaction (one fsync): the group commit of a writer round.
   // A store without a combined path commits them one after the other. On error nothing
