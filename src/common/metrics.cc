@@ -1,5 +1,7 @@
 #include "common/metrics.h"
 
+#include <algorithm>
+
 namespace ulak {
 
 Metrics& Metrics::Instance() {
@@ -32,6 +34,11 @@ void Metrics::CountAttempt(AttemptResult result, int64_t response_time_ms) {
 
 void Metrics::CountIncoming(IncomingResult result) {
   incoming_[static_cast<size_t>(result)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::CountBreaker(bool opened) {
+  if (opened) breaker_opened_.fetch_add(1, std::memory_order_relaxed);
+  webhooks_paused_.fetch_add(opened ? 1 : -1, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render(uint64_t deliveries_held) const {
@@ -79,6 +86,12 @@ std::string Metrics::Render(uint64_t deliveries_held) const {
   for (size_t i = 0; i < incoming_.size(); ++i) {
     line(std::string("ulak_incoming_requests_total{status=\"") + kIncoming[i] + "\"}", incoming_[i].load());
   }
+  out += "# HELP ulak_webhook_pauses_total Times a webhook's circuit breaker opened (its endpoint stopped answering).\n"
+         "# TYPE ulak_webhook_pauses_total counter\n";
+  line("ulak_webhook_pauses_total", breaker_opened_.load());
+  out += "# HELP ulak_webhooks_paused Webhooks whose deliveries wait for their endpoint to answer a probe.\n"
+         "# TYPE ulak_webhooks_paused gauge\n";
+  line("ulak_webhooks_paused", static_cast<uint64_t>(std::max<int64_t>(0, webhooks_paused_.load())));
   out += "# HELP ulak_deliveries_held Deliveries queued, waiting for a retry or in flight on this node.\n"
          "# TYPE ulak_deliveries_held gauge\n";
   line("ulak_deliveries_held", deliveries_held);

@@ -19,6 +19,8 @@ class Metrics {
   void CountAttempt(AttemptResult result, int64_t response_time_ms);
   enum class IncomingResult { kAccepted = 0, kDuplicate = 1, kRejected = 2 };
   void CountIncoming(IncomingResult result);
+  // A webhook's circuit breaker opened (its endpoint stopped answering) or closed again.
+  void CountBreaker(bool opened);
 
   // The Prometheus text exposition format; `held` is the engine's current backlog.
   std::string Render(uint64_t deliveries_held) const;
@@ -35,6 +37,8 @@ class Metrics {
   std::array<std::atomic<uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets_{};  // + the +Inf bucket
   std::atomic<uint64_t> latency_sum_ms_{0};
   std::array<std::atomic<uint64_t>, 3> incoming_{};
+  std::atomic<uint64_t> breaker_opened_{0};
+  std::atomic<int64_t> webhooks_paused_{0};
 };
 
 }  // namespace ulak

@@ -14,6 +14,9 @@ TEST(Metrics, RendersCountersAndACumulativeHistogram) {
   m.CountAttempt(Metrics::AttemptResult::kSuccess, 7);
   m.CountAttempt(Metrics::AttemptResult::kFailed, 40'000);
   m.CountIncoming(Metrics::IncomingResult::kRejected);
+  m.CountBreaker(true);
+  m.CountBreaker(true);
+  m.CountBreaker(false);
   const std::string text = m.Render(12);
   EXPECT_NE(text.find("ulak_http_responses_total{class=\"2xx\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("ulak_http_responses_total{class=\"4xx\"} 1\n"), std::string::npos);
@@ -28,6 +31,8 @@ TEST(Metrics, RendersCountersAndACumulativeHistogram) {
   EXPECT_NE(text.find("ulak_delivery_attempt_duration_ms_count 2\n"), std::string::npos);
   EXPECT_NE(text.find("ulak_incoming_requests_total{status=\"rejected\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("ulak_deliveries_held 12\n"), std::string::npos);
+  EXPECT_NE(text.find("ulak_webhook_pauses_total 2\n"), std::string::npos);
+  EXPECT_NE(text.find("ulak_webhooks_paused 1\n"), std::string::npos);
 }
 
 }  // namespace

@@ -147,6 +147,7 @@ void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
   auto it = queues_.find(webhook_id);
   if (it == queues_.end()) return;
   held_ -= it->second.ready.size();
+  if (it->second.cooldown.count() > 0) Metrics::Instance().CountBreaker(false);  // no longer paused
   queues_.erase(it);  // waiting retries are dropped when their timer pops
 }
 
@@ -464,6 +465,7 @@ void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQu
     if (q.cooldown.count() > 0) {
       q.cooldown = std::chrono::milliseconds(0);
       q.throttled_until.reset();  // the scan of throttled_ drops its entry
+      Metrics::Instance().CountBreaker(false);
       Log(LogLevel::kInfo, "endpoint answers again: resuming its deliveries", {{"webhook_id", webhook_id}});
     }
     return;
@@ -476,6 +478,7 @@ void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQu
     q.cooldown = std::min(q.cooldown * 2, options_.breaker_max_cooldown);
   } else if (q.unreachable_streak >= options_.breaker_failures) {
     q.cooldown = std::min(options_.breaker_cooldown, options_.breaker_max_cooldown);
+    Metrics::Instance().CountBreaker(true);
     Log(LogLevel::kWarn, "endpoint unreachable: pausing its deliveries, probing it once per cooldown",
         {{"webhook_id", webhook_id},
          {"consecutive_failures", static_cast<uint64_t>(q.unreachable_streak)},
