@@ -437,8 +437,8 @@ if [[ $only == *" backlog "* ]]; then
     done
     wait "$load_pid" || true
     stop "$load_pid"
-    note "dead-endpoint publishes ($half): $(cat "$tmp/backlog.$half")"
     half_out=$(cat "$tmp/backlog.$half")
+    note "dead-endpoint publishes ($half): $half_out"
     half_ok=$(kv "$half_out" ok); half_refused=$(kv "$half_out" non2xx)
     dead_ok=$((dead_ok + ${half_ok:-0})); dead_refused=$((dead_refused + ${half_refused:-0}))
   done

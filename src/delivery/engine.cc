@@ -444,7 +444,7 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
     } else {
       --held_;
     }
-    if (!relaunching) next = TakeNextLocked(it->first, q, clock_.Now());
+    if (!relaunching) next = TakeNextLocked(it->first, q, now);
     const bool was_in_ring = q.in_ring;
     RingLocked(it->first, q);
     if (q.in_ring != was_in_ring || (next == nullptr && q.throttled_until)) wake = true;

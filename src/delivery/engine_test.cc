@@ -482,7 +482,7 @@ TEST_F(EngineBreakerTest, EndpointThatAnswersWithErrorsIsNotPaused) {
 TEST_F(EngineBreakerTest, ResponseBeforeTheThresholdResetsTheCount) {
   StartWithBreaker();
   for (int i = 0; i < 5; ++i) Publish();
-  transport_.WaitForSent(1);
+  ASSERT_TRUE(transport_.WaitForSent(1));
   transport_.Complete(0, 0, TransportError::kConnect);
   ASSERT_TRUE(transport_.WaitForSent(2));
   transport_.Complete(1, 0, TransportError::kConnect);
