@@ -56,6 +56,9 @@ Result<Webhook> EncryptingStore::Sealed(Webhook webhook) const {
   if (!webhook.previous_secret_key.empty()) {
     ULAK_ASSIGN_OR_RETURN(webhook.previous_secret_key, box_->Seal(webhook.previous_secret_key, random_));
   }
+  if (!webhook.template_auth_json.empty()) {
+    ULAK_ASSIGN_OR_RETURN(webhook.template_auth_json, box_->Seal(webhook.template_auth_json, random_));
+  }
   return webhook;
 }
 
@@ -74,6 +77,11 @@ Status EncryptingStore::Open(Webhook& webhook) const {
     Result<std::string> previous = box_->Open(webhook.previous_secret_key);
     if (!previous.ok()) return InContext(previous.status(), "webhook", webhook.id);
     webhook.previous_secret_key = std::move(previous).value();
+  }
+  if (!webhook.template_auth_json.empty()) {
+    Result<std::string> auth = box_->Open(webhook.template_auth_json);
+    if (!auth.ok()) return InContext(auth.status(), "webhook", webhook.id);
+    webhook.template_auth_json = std::move(auth).value();
   }
   return Status::Ok();
 }
@@ -114,6 +122,7 @@ Result<ReencryptReport> EncryptingStore::ReencryptAll() {
     const int64_t before = report.values;
     if (Status s = reseal(w.secret_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.previous_secret_key); !s.ok()) return InContext(s, "webhook", w.id);
+    if (Status s = reseal(w.template_auth_json); !s.ok()) return InContext(s, "webhook", w.id);
     if (report.values == before) continue;
     // updated_at is kept: re-encryption changes no setting the user made.
     ULAK_RETURN_IF_ERROR(inner_->UpdateWebhook(w));
@@ -148,6 +157,7 @@ Status EncryptingStore::CheckAllSecretsOpen() {
   for (const Webhook& w : webhooks) {
     check(w.secret_key);
     check(w.previous_secret_key);
+    check(w.template_auth_json);
   }
   ULAK_ASSIGN_OR_RETURN(std::vector<Source> sources, inner_->ListAllSources(""));
   for (const Source& s : sources) {

@@ -74,6 +74,13 @@ struct Webhook {
   // the first of them failed. Kept by the delivery engine.
   int consecutive_failures = 0;
   std::optional<TimePoint> first_failure_at;
+  // Shaping (src/shape/); empty strings mean "not used", so a plain webhook keeps the
+  // shared-body path.
+  std::string template_json;        // {"name": "salesforce", "params": {...}}
+  std::string template_auth_json;   // the template's credentials; sealed at rest (EncryptingStore)
+  std::string filter_json;          // {"data.status": "pending"}
+  std::string fields_json;          // ["id", "items[].name"]
+  std::string transform_lua;        // defines function transform(webhook)
 };
 
 // What an application published, with the exact body every delivery of it sends.

@@ -12,13 +12,15 @@ constexpr char kWebhookColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
-    "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at";
+    "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
+    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform";
 // The same columns as written (no COALESCE), for INSERT.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
-    "disabled_at, consecutive_failures, first_failure_at";
+    "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
+    "shape_fields, shape_transform";
 
 std::optional<TimePoint> OptionalTime(const PgResult& r, int row, int col) {
   if (r.IsNull(row, col)) return std::nullopt;
@@ -56,6 +58,11 @@ Webhook ReadWebhook(const PgResult& r, int row) {
   w.disabled_at = OptionalTime(r, row, 21);
   w.consecutive_failures = static_cast<int>(r.Int(row, 22));
   w.first_failure_at = OptionalTime(r, row, 23);
+  w.template_json = r.Text(row, 24);
+  w.template_auth_json = r.Text(row, 25);
+  w.filter_json = r.Text(row, 26);
+  w.fields_json = r.Text(row, 27);
+  w.transform_lua = r.Text(row, 28);
   return w;
 }
 
@@ -85,6 +92,12 @@ void AddWebhookOperations(Params& p, const Webhook& w) {
   }
   p.AddOptional(OptionalMillis(w.disabled_at)).Add(int64_t{w.consecutive_failures})
       .AddOptional(OptionalMillis(w.first_failure_at));
+}
+
+// Adds the shaping fields, template .. transform (5 parameters), in the order of
+// kWebhookInsertColumns.
+void AddWebhookShape(Params& p, const Webhook& w) {
+  p.Add(w.template_json).Add(w.template_auth_json).Add(w.filter_json).Add(w.fields_json).Add(w.transform_lua);
 }
 
 constexpr char kEventColumns[] =
@@ -160,9 +173,10 @@ Status PostgresStore::CreateWebhook(const Webhook& w) {
   AddWebhookSettings(p, w);
   p.AddOptional(OptionalMillis(w.last_triggered_at)).Add(ToUnixMillis(w.created_at)).Add(ToUnixMillis(w.updated_at));
   AddWebhookOperations(p, w);
+  AddWebhookShape(p, w);
   return conn->Query(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-                         "$19, $20, $21, $22, $23, $24)", p)
+                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)", p)
       .status();
 }
 
@@ -210,12 +224,14 @@ Status PostgresStore::UpdateWebhook(const Webhook& w) {
   AddWebhookSettings(p, w);
   p.Add(ToUnixMillis(w.updated_at));
   AddWebhookOperations(p, w);
+  AddWebhookShape(p, w);
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
       "UPDATE webhooks SET name = $3, url = $4, secret_key = $5, events = $6, custom_headers = $7, "
       "retry_policy = $8, is_active = $9, retry_enabled = $10, max_retries = $11, timeout_seconds = $12, "
       "max_in_flight = $13, updated_at = $14, previous_secret_key = $15, previous_secret_expires_at = $16, "
       "rate_limit_per_s = $17, disable_on_gone = $18, disabled_reason = $19, disabled_at = $20, "
-      "consecutive_failures = $21, first_failure_at = $22 "
+      "consecutive_failures = $21, first_failure_at = $22, shape_template = $23, shape_template_auth = $24, "
+      "shape_filter = $25, shape_fields = $26, shape_transform = $27 "
       "WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL", p));
   if (r.AffectedRows() == 0) return NotFound("Webhook " + w.id + " not found.");
   return Status::Ok();
