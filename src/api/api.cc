@@ -7,6 +7,7 @@
 #include "api/operations.h"
 #include "api/registry.h"
 #include "api/sources.h"
+#include "api/templates.h"
 #include "api/organizations.h"
 #include "api/webhooks.h"
 #include "common/metrics.h"
@@ -43,6 +44,7 @@ http::Router BuildRouter(ApiContext& ctx) {
   AddOrganizationRoutes(ctx, router);
   AddIncomingRoutes(ctx, router);  // before /api/webhooks/{id}: the seed's provider paths
   AddWebhookRoutes(ctx, router);
+  AddTemplateRoutes(ctx, router);
   AddSourceRoutes(ctx, router);
   AddRegistryRoutes(ctx, router);
   AddOperationRoutes(ctx, router);

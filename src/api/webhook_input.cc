@@ -9,6 +9,7 @@
 #include "api/json_io.h"
 #include "delivery/retry_policy.h"
 #include "delivery/webhook_config.h"
+#include "shape/templates/template.h"
 
 namespace ulak::api {
 namespace {
@@ -161,6 +162,33 @@ Result<std::string> ParseRetryPolicy(const boost::json::value& v) {
   return delivery::RetryPolicyToJson(p);
 }
 
+// The "template" field (issue 12): validated into the stored JSON and credentials. A PATCH
+// naming the same template without new credentials keeps the stored ones.
+Status ApplyTemplate(const boost::json::value& v, Mode mode, store::Webhook& next) {
+  if (v.is_null()) {
+    next.template_json.clear();
+    next.template_auth_json.clear();
+    return Status::Ok();
+  }
+  ULAK_ASSIGN_OR_RETURN(shape::TemplateConfig config, shape::ParseTemplate(v));
+  const shape::TemplateSpec* spec = shape::FindTemplate(config.name);
+  const boost::json::object& o = v.as_object();
+  ULAK_ASSIGN_OR_RETURN(shape::TemplateAuth auth, shape::ParseTemplateAuth(*spec, o));
+  if (!auth.token_url.empty() && mode == Mode::kProduction && auth.token_url.rfind("https://", 0) != 0) {
+    return Invalid("template.auth.token_url", "template.auth.token_url must use https in production mode.");
+  }
+  std::string previous_name;
+  if (!next.template_json.empty()) {
+    Result<shape::TemplateConfig> previous = shape::TemplateConfigFromJson(next.template_json);
+    if (previous.ok()) previous_name = previous->name;
+  }
+  const bool keep_credentials = auth.kind == shape::TemplateAuth::Kind::kNone && !o.contains("auth") &&
+                                previous_name == config.name;
+  next.template_json = shape::TemplateToJson(o);
+  if (!keep_credentials) next.template_auth_json = shape::TemplateAuthToJson(auth);
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string DefaultRetryPolicyJson() { return delivery::RetryPolicyToJson(delivery::RetryPolicy{}); }
@@ -172,7 +200,16 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
     ULAK_ASSIGN_OR_RETURN(next.name, RequireString(body, "name", 200));
     if (next.name.find_first_not_of(" \t\r\n") == std::string::npos) return Invalid("name", "name must not be blank.");
   }
-  if (creating || body.contains("url")) {
+  if (const boost::json::value* v = body.if_contains("template")) ULAK_RETURN_IF_ERROR(ApplyTemplate(*v, mode, next));
+  // A template with a default API base (HubSpot, Zoho) makes url optional on create.
+  const shape::TemplateSpec* spec = nullptr;
+  if (!next.template_json.empty()) {
+    Result<shape::TemplateConfig> t = shape::TemplateConfigFromJson(next.template_json);
+    if (t.ok()) spec = shape::FindTemplate(t->name);
+  }
+  if (creating && !body.contains("url") && spec != nullptr && !spec->default_url.empty()) {
+    next.url = spec->default_url;
+  } else if (creating || body.contains("url")) {
     ULAK_ASSIGN_OR_RETURN(next.url, RequireString(body, "url", kMaxUrlLength));
     ULAK_RETURN_IF_ERROR(CheckUrl(next.url, mode));
   }

@@ -13,6 +13,7 @@
 #include "delivery/engine.h"
 #include "delivery/publisher.h"
 #include "delivery/signer.h"
+#include "shape/templates/template.h"
 
 namespace ulak::api {
 namespace {
@@ -22,6 +23,18 @@ constexpr char kCreatedMessage[] =
 
 boost::json::value OptionalTimeJson(const std::optional<TimePoint>& t) {
   return t ? boost::json::value(FormatRfc3339(*t)) : boost::json::value(nullptr);
+}
+
+// The template as set, its credentials only as {"configured", "kind"}: they never leave.
+boost::json::value TemplateJson(const store::Webhook& w) {
+  if (w.template_json.empty()) return nullptr;
+  boost::json::value t = ParseJsonOr(w.template_json, boost::json::object());
+  if (!t.is_object()) return nullptr;
+  Result<shape::TemplateAuth> auth = shape::TemplateAuthFromJson(w.template_auth_json);
+  boost::json::object a{{"configured", auth.ok() && auth->kind != shape::TemplateAuth::Kind::kNone}};
+  if (auth.ok() && auth->kind != shape::TemplateAuth::Kind::kNone) a["kind"] = shape::AuthKindName(auth->kind);
+  t.as_object()["auth"] = std::move(a);
+  return t;
 }
 
 boost::json::object WebhookJson(const store::Webhook& w) {
@@ -43,6 +56,7 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"disabled_reason", w.disabled_reason.empty() ? boost::json::value(nullptr) : boost::json::value(w.disabled_reason)},
           {"disabled_at", OptionalTimeJson(w.disabled_at)},
           {"previous_secret_expires_at", OptionalTimeJson(w.previous_secret_expires_at)},
+          {"template", TemplateJson(w)},
           {"created_at", FormatRfc3339(w.created_at)},
           {"updated_at", FormatRfc3339(w.updated_at)}};
 }
@@ -191,6 +205,7 @@ boost::json::object AttemptJson(const store::Attempt& a) {
           {"event_type", a.event_type},
           {"event_id", a.event_ref},
           {"request_url", a.request_url},
+          {"request_method", a.request_method},
           {"request_body", ParseJsonOr(a.request_body, boost::json::value(a.request_body))},
           {"request_signature", a.request_signature},
           {"response_status", a.response_status ? boost::json::value(*a.response_status) : boost::json::value(nullptr)},

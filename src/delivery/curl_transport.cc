@@ -392,6 +392,10 @@ class CurlTransport final : public HttpTransport {
     set(CURLOPT_PROXY, "");
     if (resolve_ != nullptr) set(CURLOPT_RESOLVE, resolve_);
     set(CURLOPT_POST, 1L);
+    // A template's PATCH (Salesforce upsert) still sends its body like a POST; an easy handle
+    // may be reused, so POST resets the verb explicitly.
+    set(CURLOPT_CUSTOMREQUEST,
+        t.request.method == "POST" ? static_cast<const char*>(nullptr) : t.request.method.c_str());
     set(CURLOPT_POSTFIELDS, t.request.body.data());
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
     set(CURLOPT_HTTPHEADER, t.headers);

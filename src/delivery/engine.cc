@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "delivery/request.h"
+#include "delivery/shaped_request.h"
 
 namespace ulak::delivery {
 namespace {
@@ -32,7 +33,13 @@ std::string ErrorMessageFor(const TransportResult& r) {
 
 DeliveryEngine::DeliveryEngine(store::Store& store, store::StoreWriter& writer, HttpTransport& transport,
                                const Clock& clock, Random& random, EngineOptions options)
-    : store_(store), writer_(writer), transport_(transport), clock_(clock), random_(random), options_(options) {}
+    : store_(store),
+      writer_(writer),
+      transport_(transport),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      tokens_(transport, clock) {}
 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
@@ -279,32 +286,123 @@ void DeliveryEngine::LaunchQueued(std::shared_ptr<Item> item) {
 }
 
 void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done) {
+  if (NeedsShaping(*item->config)) {
+    LaunchShaped(std::move(item), allow_retry, std::move(done));
+    return;
+  }
   SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, *item->event->payload, clock_.Now());
   transport_.Send(std::move(signed_request.request),
                   [this, item, allow_retry, signature = std::move(signed_request.signature),
                    done = std::move(done)](TransportResult&& result) {
-                    if (allow_retry) {
-                      std::lock_guard lock(mu_);
-                      if (stopping_) return;  // abandoned: still pending in the store, tried after restart
-                    }
-                    store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry);
-                    Metrics::Instance().CountAttempt(
-                        outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
-                        : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
-                                                                                      : Metrics::AttemptResult::kFailed,
-                        outcome.attempt.response_time_ms);
-                    const std::string disable_reason = TrackStreak(*item, result, outcome);
-                    const ConfigPtr config = item->config;  // `done` may move the item on
-                    TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying,
-                                    IsUnreachable(result)};
-                    writer_.Record(std::move(outcome));
-                    done(std::move(tried));
-                    if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
+                    Finish(item, allow_retry, signature, nullptr, done, std::move(result));
                   });
 }
 
+void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry, const std::string& signature,
+                            const Sent* sent, const TryDone& done, TransportResult&& result) {
+  if (allow_retry) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;  // abandoned: still pending in the store, tried after restart
+  }
+  store::AttemptOutcome outcome = Judge(*item, result, signature, sent, allow_retry);
+  Metrics::Instance().CountAttempt(
+      outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
+      : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
+                                                                    : Metrics::AttemptResult::kFailed,
+      outcome.attempt.response_time_ms);
+  const std::string disable_reason = TrackStreak(*item, result, outcome);
+  const ConfigPtr config = item->config;  // `done` may move the item on
+  TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
+  writer_.Record(std::move(outcome));
+  done(std::move(tried));
+  if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
+}
+
+struct DeliveryEngine::ShapedTry {
+  std::shared_ptr<Item> item;
+  bool allow_retry = false;
+  TryDone done;
+  ShapedRequest shaped;
+  Sent sent;
+  std::string signature;
+};
+
+namespace {
+
+// A try that failed before anything was sent (rendering, token refresh): recorded like a
+// transport error, with `message` as its error_message.
+TransportResult NotSent(std::string message) {
+  TransportResult r;
+  r.error = TransportError::kOther;
+  r.error_message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+void DeliveryEngine::LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, TryDone done) {
+  const WebhookConfig& config = *item->config;
+  Result<ShapedRequest> shaped = ShapeRequest(config, *item->event->payload);
+  if (!shaped.ok()) {
+    Sent sent{"POST", config.record.url, ""};
+    Finish(item, allow_retry, "", &sent, done, NotSent(shaped.status().message()));
+    return;
+  }
+  auto state = std::make_shared<ShapedTry>();
+  state->item = std::move(item);
+  state->allow_retry = allow_retry;
+  state->done = std::move(done);
+  state->sent = Sent{shaped->method, shaped->url, shaped->body};
+  state->shaped = std::move(shaped).value();
+  switch (config.template_auth.kind) {
+    case shape::TemplateAuth::Kind::kOAuth2:
+      WithToken(state, true);
+      return;
+    case shape::TemplateAuth::Kind::kAccessToken:
+      SendShaped(state, config.template_auth.access_token, false);
+      return;
+    case shape::TemplateAuth::Kind::kSecret:
+      SendShaped(state, config.template_auth.secret, false);
+      return;
+    case shape::TemplateAuth::Kind::kNone:
+      SendShaped(state, "", false);
+      return;
+  }
+}
+
+void DeliveryEngine::WithToken(const std::shared_ptr<ShapedTry>& state, bool may_refresh) {
+  const WebhookConfig& config = *state->item->config;
+  OAuthCredentials credentials{config.template_token_url, config.template_auth.refresh_token,
+                               config.template_auth.client_id, config.template_auth.client_secret,
+                               std::chrono::seconds(config.record.timeout_seconds)};
+  tokens_.Get(config.template_token_key, credentials, [this, state, may_refresh](Result<std::string>&& token) {
+    if (!token.ok()) {
+      Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done,
+             NotSent(token.status().message()));
+      return;
+    }
+    SendShaped(state, std::move(token).value(), may_refresh);
+  });
+}
+
+void DeliveryEngine::SendShaped(const std::shared_ptr<ShapedTry>& state, std::string credential, bool may_refresh) {
+  const WebhookConfig& config = *state->item->config;
+  SignedRequest request = SignShapedRequest(config, state->item->delivery_id, state->shaped, credential, clock_.Now());
+  state->signature = std::move(request.signature);
+  transport_.Send(std::move(request.request), [this, state, credential = std::move(credential),
+                                               may_refresh](TransportResult&& result) {
+    if (may_refresh && result.error == TransportError::kNone && result.status == 401) {
+      // The token expired early or was revoked: one refresh, then the same request again.
+      tokens_.Invalidate(state->item->config->template_token_key, credential);
+      WithToken(state, false);
+      return;
+    }
+    Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done, std::move(result));
+  });
+}
+
 store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportResult& result,
-                                            const std::string& signature, bool allow_retry) {
+                                            const std::string& signature, const Sent* sent, bool allow_retry) {
   const WebhookConfig& config = *item.config;
   const EventShare& event = *item.event;
   const TimePoint now = clock_.Now();
@@ -318,7 +416,13 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
   a.webhook_id = config.record.id;
   a.event_type = event.event_type;
   a.event_ref = event.event_ref;
-  a.request_url = config.record.url;
+  if (sent != nullptr) {
+    a.request_url = sent->url;
+    a.request_method = sent->method;
+    a.request_body = sent->body;
+  } else {
+    a.request_url = config.record.url;
+  }
   a.request_signature = signature;
   if (result.status != 0) a.response_status = result.status;
   a.response_body = result.body;

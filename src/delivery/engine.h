@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "delivery/http_transport.h"
+#include "delivery/oauth_tokens.h"
 #include "delivery/webhook_config.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -157,6 +158,14 @@ class DeliveryEngine {
     bool unreachable = false;  // no response at all (counts toward the breaker)
   };
   using TryDone = std::function<void(TryResult&&)>;
+  // What a shaped try sent, for its attempt log (a plain try sent the event's payload to the
+  // webhook's url).
+  struct Sent {
+    std::string method;
+    std::string url;
+    std::string body;
+  };
+  struct ShapedTry;  // one shaped try in progress (engine.cc)
 
   // Items for `work`, deliveries of one event sharing one EventShare.
   static std::vector<Item> ToItems(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work);
@@ -176,9 +185,17 @@ class DeliveryEngine {
   void LaunchQueued(std::shared_ptr<Item> item);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
   void Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
+  // Records a finished try and hands it to `done`; `sent` is null for a plain try.
+  void Finish(const std::shared_ptr<Item>& item, bool allow_retry, const std::string& signature, const Sent* sent,
+              const TryDone& done, TransportResult&& result);
+  // A templated webhook's try: render, obtain its credential (OAuth), send; on a 401 with
+  // an OAuth token, refresh once and send again at once.
+  void LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
+  void SendShaped(const std::shared_ptr<ShapedTry>& state, std::string credential, bool may_refresh);
+  void WithToken(const std::shared_ptr<ShapedTry>& state, bool may_refresh);
   void OnQueuedResult(Item& item, TryResult&& result);
   store::AttemptOutcome Judge(const Item& item, const TransportResult& result, const std::string& signature,
-                              bool allow_retry);
+                              const Sent* sent, bool allow_retry);
   // Updates the webhook's failure streak with a finished delivery; returns why the webhook
   // must be disabled now, or an empty string.
   std::string TrackStreak(const Item& item, const TransportResult& result, store::AttemptOutcome& outcome);
@@ -191,6 +208,7 @@ class DeliveryEngine {
   const Clock& clock_;
   Random& random_;
   const EngineOptions options_;
+  OAuthTokens tokens_;  // CRM templates' access tokens, refreshed through transport_
 
   std::mutex mu_;
   std::condition_variable wake_;

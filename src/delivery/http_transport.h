@@ -1,6 +1,6 @@
 // HttpTransport: the seam between the delivery engine and the network.
 //
-// One attempt = one POST. The transport reports what happened on the wire (a status and a
+// One attempt = one request (a POST unless a template says otherwise, e.g. PATCH). The transport reports what happened on the wire (a status and a
 // bounded body, or a categorised error) and never interprets it: whether a 500 or a timeout
 // is retried is the RetryPolicy's business. The production implementation is libcurl's multi
 // interface on an Asio loop (curl_transport.cc); tests can put a fake or a fault-injecting
@@ -24,6 +24,7 @@ namespace ulak::delivery {
 
 struct OutgoingRequest {
   std::string url;  // http:// or https:// only; anything else fails with kOther
+  std::string method = "POST";  // POST unless a template or transform says otherwise
   // Sent as given, in order. Names must be HTTP tokens and values free of CR, LF and NUL;
   // Content-Length and Transfer-Encoding are the transport's own. A request breaking these
   // rules fails with kOther before anything is sent. Without a Content-Type, none is sent.

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "delivery/payload.h"
+#include "shape/templates/template.h"
 
 namespace ulak::delivery {
 namespace {
@@ -122,9 +123,16 @@ void Publisher::SendTest(ConfigPtr config, TestDone done) {
   event.organization_id = config->record.organization_id;
   event.event_type = "webhook.test";
   event.created_at = clock_.Now();
-  const boost::json::value data = boost::json::object{
+  boost::json::value data = boost::json::object{
       {"message", "This is a test event from ulak."}, {"webhook_id", config->record.id}, {"test", true}};
-  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, data, boost::json::object());
+  boost::json::value metadata = boost::json::object();
+  if (config->template_config != nullptr) {
+    // A CRM template maps order fields: its test sends seed 001's example order.
+    const boost::json::object example = shape::SeedExampleOrderEvent();
+    data = example.at("data");
+    metadata = example.at("metadata");
+  }
+  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, data, metadata);
   request.deliveries.push_back(NewDelivery(event, config->record.id, NewId(clock_, random_), engine_.options()));
 
   writer_.Publish(std::move(request), [this, config, done = std::move(done)](Result<store::PublishResult>&& result) {

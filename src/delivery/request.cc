@@ -4,11 +4,26 @@
 
 namespace ulak::delivery {
 
+void AddSignatureHeaders(const WebhookConfig& config, const std::string& delivery_id, const std::string& body,
+                         TimePoint now, SignedRequest& out) {
+  const int64_t timestamp_s = ToUnixMillis(now) / 1000;
+  out.signature = SignatureSeed001(config.record.secret_key, body);
+  OutgoingRequest& r = out.request;
+  r.headers.emplace_back("X-Webhook-Signature", out.signature);
+  r.headers.emplace_back("webhook-id", delivery_id);
+  r.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
+  std::string standard = SignatureStandard(config.record.secret_key, delivery_id, timestamp_s, body);
+  const store::Webhook& w = config.record;
+  if (!w.previous_secret_key.empty() && w.previous_secret_expires_at && now < *w.previous_secret_expires_at) {
+    standard += ' ';
+    standard += SignatureStandard(w.previous_secret_key, delivery_id, timestamp_s, body);
+  }
+  r.headers.emplace_back("webhook-signature", std::move(standard));
+}
+
 SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
                                    const std::string& payload, TimePoint now) {
-  const int64_t timestamp_s = ToUnixMillis(now) / 1000;
   SignedRequest out;
-  out.signature = SignatureSeed001(config.record.secret_key, payload);
   OutgoingRequest& r = out.request;
   r.url = config.record.url;
   r.body = payload;
@@ -18,16 +33,7 @@ SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::strin
   r.headers.emplace_back("User-Agent", "ulak/" ULAK_VERSION);
   // Custom headers never collide with the ones below: the API refuses such names.
   for (const auto& h : config.custom_headers) r.headers.push_back(h);
-  r.headers.emplace_back("X-Webhook-Signature", out.signature);
-  r.headers.emplace_back("webhook-id", delivery_id);
-  r.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
-  std::string standard = SignatureStandard(config.record.secret_key, delivery_id, timestamp_s, payload);
-  const store::Webhook& w = config.record;
-  if (!w.previous_secret_key.empty() && w.previous_secret_expires_at && now < *w.previous_secret_expires_at) {
-    standard += ' ';
-    standard += SignatureStandard(w.previous_secret_key, delivery_id, timestamp_s, payload);
-  }
-  r.headers.emplace_back("webhook-signature", std::move(standard));
+  AddSignatureHeaders(config, delivery_id, payload, now, out);
   return out;
 }
 

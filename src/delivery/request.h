@@ -22,4 +22,10 @@ struct SignedRequest {
 SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
                                    const std::string& payload, TimePoint now);
 
+// Appends X-Webhook-Signature, webhook-id, webhook-timestamp and webhook-signature over
+// `body` (the exact bytes sent) to out.request and sets out.signature. Shared by the plain
+// path above and shaped requests (shaped_request.h).
+void AddSignatureHeaders(const WebhookConfig& config, const std::string& delivery_id, const std::string& body,
+                         TimePoint now, SignedRequest& out);
+
 }  // namespace ulak::delivery

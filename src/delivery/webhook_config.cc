@@ -1,6 +1,7 @@
 #include "delivery/webhook_config.h"
 
 #include "common/event_pattern.h"
+#include "crypto/hash.h"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -75,6 +76,18 @@ Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook r
     if (value.is_string()) config->custom_headers.emplace_back(std::string(name), std::string(value.as_string()));
   }
   ULAK_ASSIGN_OR_RETURN(config->retry_policy, RetryPolicyFromJson(record.retry_policy_json));
+  if (!record.template_json.empty()) {
+    ULAK_ASSIGN_OR_RETURN(shape::TemplateConfig parsed, shape::TemplateConfigFromJson(record.template_json));
+    if (parsed.name != "custom") {
+      ULAK_ASSIGN_OR_RETURN(config->template_auth, shape::TemplateAuthFromJson(record.template_auth_json));
+      const shape::TemplateSpec* spec = shape::FindTemplate(parsed.name);
+      config->template_token_url = config->template_auth.token_url.empty() && spec != nullptr
+                                       ? spec->default_token_url
+                                       : config->template_auth.token_url;
+      config->template_token_key = record.id + ":" + crypto::Sha256Hex(record.template_auth_json);
+      config->template_config = std::make_shared<const shape::TemplateConfig>(std::move(parsed));
+    }
+  }
   config->record = std::move(record);
   return std::shared_ptr<const WebhookConfig>(std::move(config));
 }

@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "delivery/retry_policy.h"
+#include "shape/templates/template.h"
 #include "store/types.h"
 
 namespace ulak::delivery {
@@ -19,6 +20,13 @@ struct WebhookConfig {
   std::vector<std::string> events;  // exact types, "prefix.*" wildcards, or "*"
   std::vector<std::pair<std::string, std::string>> custom_headers;
   RetryPolicy retry_policy;
+
+  // CRM template (issue 12). Null without a template or with "custom" (ulak's own payload),
+  // so such a webhook keeps the plain path.
+  std::shared_ptr<const shape::TemplateConfig> template_config;
+  shape::TemplateAuth template_auth;  // opened credentials (the store seals them at rest)
+  std::string template_token_url;     // the auth's token_url, else the template's default
+  std::string template_token_key;     // OAuthTokens' cache key: webhook id + credentials digest
 
   bool Subscribes(std::string_view event_type) const;
 };

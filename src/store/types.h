@@ -133,7 +133,10 @@ struct Attempt {
   std::string event_type;
   std::string event_ref;
   std::string request_url;
-  std::string request_body;  // read back from the event; not stored per attempt
+  std::string request_method = "POST";
+  // The body sent. Stored per attempt only when it is not the event's payload (a shaped
+  // try); left empty by plain tries and then read back from the event.
+  std::string request_body;
   std::string request_signature;
   std::optional<int> response_status;
   std::string response_body;

@@ -256,6 +256,11 @@ bool HttpSink::ReadRequest(int fd, std::string& buf, SinkRequest& out) {
   return true;
 }
 
+void HttpSink::SetHandler(SinkHandler handler) {
+  std::lock_guard lock(mu_);
+  handler_ = std::move(handler);
+}
+
 void HttpSink::Serve(int fd, int connection) {
   std::string buf;
   for (;;) {
@@ -266,12 +271,26 @@ void HttpSink::Serve(int fd, int connection) {
     const bool close_after = IEquals(request.Header("Connection"), "close");
     SinkBehaviour behaviour;
     int status = 200;
+    SinkHandler handler;
+    std::string content_type = "text/plain";
     {
       std::lock_guard lock(mu_);
-      if (auto it = behaviours_.find(request.path); it != behaviours_.end()) behaviour = it->second;
+      if (auto it = behaviours_.find(request.path); it != behaviours_.end()) {
+        behaviour = it->second;
+      } else {
+        handler = handler_;
+      }
       const size_t n = answered_[request.path]++;
       status = behaviour.statuses[std::min(n, behaviour.statuses.size() - 1)];
-      requests_.push_back(std::move(request));
+      if (!handler) requests_.push_back(request);
+    }
+    if (handler) {  // computed outside the lock; recorded once answered, so waiters see its effect
+      SinkResponse answer = handler(request);
+      status = answer.status;
+      behaviour.response_body = std::move(answer.body);
+      content_type = answer.content_type;
+      std::lock_guard lock(mu_);
+      requests_.push_back(request);
     }
     changed_.notify_all();
 
@@ -283,7 +302,7 @@ void HttpSink::Serve(int fd, int connection) {
     }
     if (behaviour.delay.count() > 0 && !SleepUnlessStopping(behaviour.delay)) break;
     std::string response = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
-                           "\r\nContent-Type: text/plain\r\nContent-Length: " +
+                           "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
                            std::to_string(behaviour.response_body.size()) + "\r\n";
     if (close_after) response += "Connection: close\r\n";
     for (const auto& [name, value] : behaviour.response_headers) response += name + ": " + value + "\r\n";

@@ -63,6 +63,15 @@ struct SinkBehaviour {
   }
 };
 
+// A computed answer (SetHandler): for sinks that stand in for an API with state, such as a
+// CRM keeping records or an OAuth token endpoint.
+struct SinkResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+using SinkHandler = std::function<SinkResponse(const SinkRequest&)>;
+
 class HttpSink {
  public:
   HttpSink();   // listening once constructed; throws std::runtime_error if it cannot
@@ -76,6 +85,10 @@ class HttpSink {
 
   // Applies to requests that arrive after the call. Paths without a behaviour get 200.
   void SetBehaviour(const std::string& path, SinkBehaviour behaviour);
+
+  // Answers every path without a SetBehaviour with handler(request); called on the
+  // connection's thread, one request at a time per connection (guard shared state yourself).
+  void SetHandler(SinkHandler handler);
 
   // Requests received so far, in arrival order; path "" means every path.
   std::vector<SinkRequest> Requests(const std::string& path = "") const;
@@ -110,6 +123,7 @@ class HttpSink {
   std::vector<SinkRequest> requests_;            // GUARDED_BY(mu_)
   std::map<std::string, SinkBehaviour> behaviours_;  // GUARDED_BY(mu_)
   std::map<std::string, size_t> answered_;       // GUARDED_BY(mu_): requests seen per path
+  SinkHandler handler_;                          // GUARDED_BY(mu_)
   std::vector<std::thread> connections_;         // GUARDED_BY(mu_)
   std::vector<int> open_fds_;                    // GUARDED_BY(mu_)
 };

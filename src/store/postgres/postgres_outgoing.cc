@@ -326,12 +326,17 @@ Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes
     }
     p.AddBytes(a.response_body).Add(a.response_time_ms).Add(DeliveryStatusName(a.status))
         .Add(int64_t{a.attempt_number}).Add(a.error_message).AddOptional(OptionalMillis(a.delivered_at))
-        .AddOptional(OptionalMillis(a.next_retry_at)).Add(ToUnixMillis(a.created_at));
+        .AddOptional(OptionalMillis(a.next_retry_at)).Add(ToUnixMillis(a.created_at)).Add(a.request_method);
+    if (a.request_body.empty()) {
+      p.AddNull();  // the event's payload, read back from the event
+    } else {
+      p.AddBytes(a.request_body);
+    }
     ULAK_RETURN_IF_ERROR(conn->Query(
         "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
         "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
-        "error_message, delivered_at, next_retry_at, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", p).status());
+        "error_message, delivered_at, next_retry_at, created_at, request_method, request_body) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", p).status());
 
     // A delivery cancelled meanwhile (webhook deleted) stays cancelled.
     ULAK_RETURN_IF_ERROR(conn->Query(
@@ -419,7 +424,8 @@ Result<std::vector<Attempt>> PostgresStore::ListAttemptsOn(Connection& conn, con
   std::string sql =
       "SELECT a.id, a.delivery_id, a.organization_id, a.webhook_id, a.event_type, a.event_ref, a.request_url, "
       "a.request_signature, a.response_status, a.response_body, a.response_time_ms, a.status, a.attempt_number, "
-      "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, e.payload FROM attempts a "
+      "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, COALESCE(a.request_body, e.payload), "
+      "a.request_method FROM attempts a "
       "LEFT JOIN deliveries d ON d.id = a.delivery_id LEFT JOIN events e ON e.id = d.event_id" +
       AttemptWhere(filter, true, p);
   sql += " ORDER BY a.id DESC LIMIT " + p.NextPlaceholder();
@@ -447,6 +453,7 @@ Result<std::vector<Attempt>> PostgresStore::ListAttemptsOn(Connection& conn, con
     a.next_retry_at = OptionalTime(r, row, 15);
     a.created_at = FromUnixMillis(r.Int(row, 16));
     a.request_body = r.Bytes(row, 17);  // NULL (event gone) reads as empty
+    a.request_method = r.Text(row, 18);
     out.push_back(std::move(a));
   }
   return out;

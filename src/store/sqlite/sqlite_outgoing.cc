@@ -377,8 +377,8 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
     ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
         "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
         "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
-        "error_message, delivered_at, next_retry_at, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+        "error_message, delivered_at, next_retry_at, created_at, request_method, request_body) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
     ins->Bind(1, a.id).Bind(2, a.delivery_id).Bind(3, a.organization_id).Bind(4, a.webhook_id).Bind(5, a.event_type)
         .Bind(6, a.event_ref).Bind(7, a.request_url).Bind(8, a.request_signature);
     if (a.response_status) {
@@ -390,7 +390,12 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
         .Bind(13, int64_t{a.attempt_number}).Bind(14, a.error_message);
     BindOptionalTime(*ins, 15, a.delivered_at);
     BindOptionalTime(*ins, 16, a.next_retry_at);
-    ins->Bind(17, ToUnixMillis(a.created_at));
+    ins->Bind(17, ToUnixMillis(a.created_at)).Bind(18, a.request_method);
+    if (a.request_body.empty()) {
+      ins->BindNull(19);  // the event's payload, read back from the event
+    } else {
+      ins->Bind(19, a.request_body);
+    }
     ULAK_RETURN_IF_ERROR(ins->Run());
 
     // One UPDATE of the delivery per outcome. A delivery cancelled meanwhile (webhook
@@ -489,7 +494,8 @@ Result<std::vector<Attempt>> SqliteStore::ListAttemptsOn(Connection& conn, const
   const std::string sql =
       "SELECT a.id, a.delivery_id, a.organization_id, a.webhook_id, a.event_type, a.event_ref, a.request_url, "
       "a.request_signature, a.response_status, a.response_body, a.response_time_ms, a.status, a.attempt_number, "
-      "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, COALESCE(e.payload, '') FROM attempts a "
+      "a.error_message, a.delivered_at, a.next_retry_at, a.created_at, COALESCE(a.request_body, e.payload, ''), "
+      "a.request_method FROM attempts a "
       "LEFT JOIN deliveries d ON d.id = a.delivery_id LEFT JOIN events e ON e.id = d.event_id" +
       AttemptWhere(filter, true) + " ORDER BY a.id DESC LIMIT ?8";
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(sql));
@@ -518,6 +524,7 @@ Result<std::vector<Attempt>> SqliteStore::ListAttemptsOn(Connection& conn, const
     a.next_retry_at = OptionalTime(*st, 15);
     a.created_at = FromUnixMillis(st->ColumnInt(16));
     a.request_body = st->ColumnText(17);
+    a.request_method = st->ColumnText(18);
     out.push_back(std::move(a));
   }
   return out;
