@@ -340,7 +340,9 @@ TEST_F(TemplatesE2E, UpsertsLandOnOneRecordPerCrm) {
     EXPECT_TRUE(Contains(r.Header("webhook-signature"),
                          StandardSignature(it->second.second, r.Header("webhook-id"), r.Header("webhook-timestamp"),
                                            r.body)));
-    if (r.method == "PATCH") EXPECT_EQ(r.Header("X-Tenant"), "kebab");
+    if (r.method == "PATCH") {
+      EXPECT_EQ(r.Header("X-Tenant"), "kebab");
+    }
   }
   // The attempt log records the method, URL and body actually sent.
   json::value logs = Logs(sf);
@@ -394,7 +396,7 @@ TEST_F(TemplatesE2E, OAuthTokensRefreshOncePerExpiryNotPerDelivery) {
     // fewer than the deliveries.
     EXPECT_GE(refreshes, 3);
     EXPECT_LE(refreshes, 6) << published << " deliveries";
-    EXPECT_GE(published, 40);
+    EXPECT_GT(published, 3 * refreshes);
     (void)Call("DELETE", "/api/webhooks/" + id, org_key_);
   }
   // Credentials and tokens are nowhere: not in the database file, not in logs, not in a GET.
