@@ -47,7 +47,7 @@ class FakeTransport final : public HttpTransport {
     std::lock_guard lock(mu_);
     return sent_.at(i).request;
   }
-  void Complete(size_t i, int status, TransportError error = TransportError::kNone) {
+  void Complete(size_t i, int status, TransportError error = TransportError::kNone, std::string body = "") {
     Callback done;
     {
       std::lock_guard lock(mu_);
@@ -56,6 +56,7 @@ class FakeTransport final : public HttpTransport {
     TransportResult r;
     r.status = status;
     r.error = error;
+    r.body = std::move(body);
     if (error != TransportError::kNone) r.error_message = "connection refused";
     done(std::move(r));
   }
@@ -493,6 +494,57 @@ TEST_F(EngineBreakerTest, ResponseBeforeTheThresholdResetsTheCount) {
   ASSERT_TRUE(transport_.WaitForSent(5));
   transport_.Complete(4, 0, TransportError::kConnect);
   EXPECT_EQ(Attempts().size(), 5u);
+}
+
+}  // namespace
+}  // namespace ulak::delivery
+
+namespace ulak::delivery {
+namespace {
+
+// A CRM template with OAuth (issue 12): the token comes from the token endpoint through the
+// same transport; a 401 invalidates it, one refresh follows and the same body goes again.
+TEST_F(EngineTest, TemplatedWebhookRefreshesItsTokenOnceOn401AndResends) {
+  StartEngine();
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.url = "https://acme.my.salesforce.com";
+  w.template_json = R"({"name":"salesforce","params":{"upsert":true}})";
+  w.template_auth_json = R"({"refresh_token":"r","client_id":"c","client_secret":"s",)"
+                         R"("token_url":"http://127.0.0.1:1/token"})";
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  publisher_->InvalidateSubscriptions(org_);
+  PublishInput in;
+  in.organization_id = org_;
+  in.event_type = "order.created";
+  in.data = boost::json::object{{"order_number", "ORD-7"}, {"total_amount", 10}, {"status", "pending"}};
+  in.metadata = boost::json::object();
+  publisher_->Publish(std::move(in), [](Result<store::PublishResult>&& r) { EXPECT_TRUE(r.ok()); });
+
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  EXPECT_EQ(transport_.Request(0).url, "http://127.0.0.1:1/token");
+  transport_.Complete(0, 200, TransportError::kNone, R"({"access_token":"tok-1","expires_in":3600})");
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  const OutgoingRequest first = transport_.Request(1);
+  EXPECT_EQ(first.method, "PATCH");
+  EXPECT_EQ(first.url, "https://acme.my.salesforce.com/services/data/v58.0/sobjects/Order__c/Order_Number__c/ORD-7");
+  EXPECT_EQ(Header(first, "Authorization"), "Bearer tok-1");
+  transport_.Complete(1, 401);
+  ASSERT_TRUE(transport_.WaitForSent(3));
+  EXPECT_EQ(transport_.Request(2).url, "http://127.0.0.1:1/token");
+  transport_.Complete(2, 200, TransportError::kNone, R"({"access_token":"tok-2","expires_in":3600})");
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  const OutgoingRequest again = transport_.Request(3);
+  EXPECT_EQ(Header(again, "Authorization"), "Bearer tok-2");
+  EXPECT_EQ(again.body, first.body);
+  transport_.Complete(3, 204);
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 1u);  // one try: the resend after a refresh is part of it
+  EXPECT_EQ(attempts[0].status, store::DeliveryStatus::kSuccess);
+  EXPECT_EQ(attempts[0].request_method, "PATCH");
+  EXPECT_EQ(attempts[0].request_url, first.url);
+  EXPECT_EQ(attempts[0].request_body, first.body);
+  EXPECT_EQ(transport_.SentCount(), 4u);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 //
 // Timing: waits poll with generous timeouts; nothing asserts speed. The OAuth test runs for
 // about 6 s of real time because its tokens really expire.
+#include <signal.h>
+
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
@@ -440,6 +442,23 @@ TEST_F(TemplatesE2E, RefreshAnsweringInvalidGrantFailsTheAttemptWithThatCode) {
   }
   // Nothing reached the CRM: only the token endpoint was asked.
   for (const SinkRequest& req : sink_.Requests()) EXPECT_EQ(req.path, "/oauth/token");
+}
+
+// The token URL passes the same SSRF guard as delivery URLs: with nothing private allowed, a
+// token endpoint on 127.0.0.1 is never asked.
+TEST_F(TemplatesE2E, TokenUrlPassesTheSsrfGuard) {
+  ASSERT_EQ(server_->StopWith(SIGTERM), 0) << server_->Stderr();
+  ASSERT_NO_FATAL_FAILURE(Start({"ULAK_ADMIN_KEY=" + kAdminKey, "ULAK_ALLOWED_NETWORKS="}));
+  auto [id, secret] = CreateWebhook({{"url", "https://api.hubapi.com"}, {"retry_enabled", false},
+                                     {"template", {{"name", "hubspot"},
+                                                   {"auth", {{"refresh_token", "refresh-e2e"}, {"client_id", "c"},
+                                                             {"client_secret", "client-secret-e2e"},
+                                                             {"token_url", sink_.Url("/oauth/token")}}}}}});
+  HttpResult r = Call("POST", "/api/webhooks/test", org_key_, R"({"webhook_config_id":")" + id + "\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Contains(Str(Json(r).at("message")), "OAuth token refresh failed: blocked")) << r.body;
+  EXPECT_EQ(tokens_.Refreshes(), 0);
+  EXPECT_EQ(sink_.Count(), 0u);
 }
 
 TEST_F(TemplatesE2E, N8nTestSendCarriesHeaderSecretAndSeed000Body) {
