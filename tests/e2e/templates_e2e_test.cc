@@ -293,6 +293,10 @@ TEST_F(TemplatesE2E, DefaultUrlsAndGetShowsOnlyThatCredentialsAreConfigured) {
     EXPECT_FALSE(Contains(body, "client-secret-e2e")) << body;
     EXPECT_FALSE(Contains(body, "refresh-e2e")) << body;
   }
+  const std::string db = ReadAll(DbPath()) + ReadAll(DbPath() + "-wal");
+  for (const char* secret : {"pat-secret-1", "client-secret-e2e", "refresh-e2e"}) {
+    EXPECT_FALSE(Contains(db, secret)) << secret << " in the database file";
+  }
 }
 
 // Create, update and cancel of one order with upsert: one record per CRM, the request as each
