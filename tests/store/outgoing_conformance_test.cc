@@ -148,6 +148,34 @@ TEST_P(StoreConformanceTest, PublishStoresEventAndDeliveriesAndIsIdempotent) {
   EXPECT_EQ(store_->GetEvent(org, first.event.id)->event_id, "order-1");
 }
 
+// A shaped try (a CRM template) records the method and body it sent; a plain one stores no
+// body and reads the event's payload back.
+TEST_P(StoreConformanceTest, AttemptKeepsTheMethodAndBodyOfAShapedTry) {
+  OutgoingFixture f(*store_);
+  const std::string org = f.NewOrg();
+  Webhook w = f.NewWebhook(org);
+  w.template_json = R"({"name":"salesforce","params":{"upsert":true}})";
+  w.template_auth_json = R"({"access_token":"t"})";
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->template_json, w.template_json);
+  PublishRequest p = f.NewPublish(org, {w.id}, "o-shaped");
+  ASSERT_TRUE(store_->Publish({p}).ok());
+  AttemptOutcome shaped = f.Outcome(p.deliveries[0], DeliveryStatus::kRetrying, 1);
+  shaped.attempt.request_method = "PATCH";
+  shaped.attempt.request_body = R"({"Name":"ORD-1"})";
+  ASSERT_TRUE(store_->RecordOutcomes({shaped}).ok());
+  ASSERT_TRUE(store_->RecordOutcomes({f.Outcome(p.deliveries[0], DeliveryStatus::kSuccess, 2)}).ok());
+  AttemptFilter filter;
+  filter.organization_id = org;
+  Result<std::vector<Attempt>> logs = store_->ListAttempts(filter);
+  ASSERT_TRUE(logs.ok());
+  ASSERT_EQ(logs->size(), 2u);
+  EXPECT_EQ((*logs)[1].request_method, "PATCH");
+  EXPECT_EQ((*logs)[1].request_body, R"({"Name":"ORD-1"})");
+  EXPECT_EQ((*logs)[0].request_method, "POST");
+  EXPECT_EQ((*logs)[0].request_body, p.event.payload);
+}
+
 TEST_P(StoreConformanceTest, SameEventIdInAnotherOrganizationIsNotADuplicate) {
   OutgoingFixture f(*store_);
   const std::string a = f.NewOrg();
