@@ -12,8 +12,15 @@ bool SameName(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// The template step: (payload, params) → method, url, headers, body.
+// The template step: (payload, params) → method, url, headers, body. Without a template
+// (a webhook shaped by other steps only), ulak's payload to the webhook's url.
 Result<shape::TemplateRequest> ApplyTemplate(const WebhookConfig& config, const boost::json::object& payload) {
+  if (config.template_config == nullptr) {
+    shape::TemplateRequest plain;
+    plain.url = config.record.url;
+    plain.body = payload;
+    return plain;
+  }
   Result<shape::TemplateRequest> r = shape::RenderTemplate(*config.template_config, config.record.url, payload);
   if (!r.ok()) return InvalidArgument("Template " + config.template_config->name + ": " + r.status().message());
   return r;
