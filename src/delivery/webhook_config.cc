@@ -1,6 +1,7 @@
 #include "delivery/webhook_config.h"
 
 #include "common/event_pattern.h"
+#include "delivery/signer.h"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -75,6 +76,21 @@ Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook r
     if (value.is_string()) config->custom_headers.emplace_back(std::string(name), std::string(value.as_string()));
   }
   ULAK_ASSIGN_OR_RETURN(config->retry_policy, RetryPolicyFromJson(record.retry_policy_json));
+  if (record.signature_scheme == "ed25519") {
+    Result<crypto::Ed25519PrivateKey> key = ParseSigningKey(record.signing_key);
+    if (!key.ok()) return Internal("stored signing key of webhook " + record.id + " is unusable: " + key.status().message());
+    config->signing_key = std::make_shared<const crypto::Ed25519PrivateKey>(std::move(key).value());
+    if (!record.previous_signing_key.empty()) {
+      Result<crypto::Ed25519PrivateKey> previous = ParseSigningKey(record.previous_signing_key);
+      if (!previous.ok()) {
+        return Internal("stored previous signing key of webhook " + record.id + " is unusable: " +
+                        previous.status().message());
+      }
+      config->previous_signing_key = std::make_shared<const crypto::Ed25519PrivateKey>(std::move(previous).value());
+    }
+  } else if (record.signature_scheme != "hmac") {
+    return Internal("stored signature scheme of webhook " + record.id + " is unknown: " + record.signature_scheme);
+  }
   config->record = std::move(record);
   return std::shared_ptr<const WebhookConfig>(std::move(config));
 }
