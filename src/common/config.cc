@@ -88,7 +88,7 @@ const std::vector<Setting>& Settings() {
       // Read from the environment only, by their owners: secrets never go in the file.
       {{nullptr, "ULAK_MASTER_KEY", nullptr, "",
         "Master key sealing secrets at rest: 32 bytes as 64 hex characters or base64. Required in production and "
-        "with PostgreSQL; unset in development: <data dir>/master.key is generated."},
+        "with PostgreSQL; unset in development: a master.key file is generated beside the SQLite database."},
        nullptr},
       {{nullptr, "ULAK_MASTER_KEY_PREVIOUS", nullptr, "",
         "Older master keys, comma-separated, still accepted for reading (rotation, see rotate-master-key)."},
@@ -97,7 +97,7 @@ const std::vector<Setting>& Settings() {
         "The admin API key (at least 32 characters); unset: one is generated on the first start and printed once."},
        nullptr},
       {{nullptr, "CRON_SECRET", nullptr, "",
-        "Bearer token of POST /api/webhooks/retry (seed 001's cron job); unset: that route answers 401."},
+        "Bearer token of POST /api/webhooks/retry (seed 001's cron job); unset: only the admin key may call it."},
        nullptr},
       {{nullptr, "ULAK_CRON_SECRET", nullptr, "", "The same as CRON_SECRET, read when CRON_SECRET is unset."},
        nullptr},

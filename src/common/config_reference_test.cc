@@ -5,6 +5,7 @@
 // setting that is gone; the failure message prints what to write.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
