@@ -211,6 +211,29 @@ TEST_F(EncryptingStoreTest, RotationReencryptsEverythingUnderTheNewKey) {
   EXPECT_EQ(store_->GetSource(org, s.id)->secrets_json, s.secrets_json);
 }
 
+TEST_F(EncryptingStoreTest, SigningKeysAreCheckedAndReencryptedWithTheOtherSecrets) {
+  const std::string org = CreateOrg();
+  Webhook w = NewWebhook(org);
+  w.signature_scheme = "ed25519";
+  w.signing_key = kSigningKey;
+  w.previous_signing_key = kPreviousSigningKey;
+  ASSERT_TRUE(store_->CreateWebhook(w).ok());
+
+  Reopen(Box(kKeyB));
+  EXPECT_FALSE(store_->CheckAllSecretsOpen().ok());
+  Reopen(Box(kKeyB, {kKeyA}));
+  Result<ReencryptReport> report = store_->ReencryptAll();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->values, 3);  // secret_key and both signing keys
+  const std::string key_b = crypto::MasterKeyId(kKeyB);
+  EXPECT_EQ(store_->inner().GetWebhook(org, w.id)->signing_key.rfind("enc:v1:" + key_b + ":", 0), 0u);
+  EXPECT_EQ(store_->inner().GetWebhook(org, w.id)->previous_signing_key.rfind("enc:v1:" + key_b + ":", 0), 0u);
+  Reopen(Box(kKeyB));
+  EXPECT_TRUE(store_->CheckAllSecretsOpen().ok());
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->signing_key, kSigningKey);
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->previous_signing_key, kPreviousSigningKey);
+}
+
 TEST_F(EncryptingStoreTest, PlaintextRowsFromBeforeEncryptionReadAndGetSealedByReencryptAll) {
   const std::string org = CreateOrg();
   Webhook w = NewWebhook(org);
