@@ -95,6 +95,8 @@ TEST(OpenApi, DocumentIsOpenApi31WithTheErrorShape) {
   boost::json::value doc = Document();
   ASSERT_TRUE(doc.is_object());
   EXPECT_EQ(doc.at("openapi"), boost::json::value("3.1.0"));
+  EXPECT_EQ(doc.at("info").at("version"), boost::json::value(ULAK_VERSION))
+      << "docs/openapi.json's info.version must be the project's version (CMakeLists.txt)";
   const auto& error = doc.at("components").at("schemas").at("Error");
   EXPECT_EQ(error.at("required"), boost::json::value(boost::json::array{"error"}));
   EXPECT_TRUE(error.at("properties").at("error").at("properties").as_object().contains("code"));
