@@ -17,6 +17,8 @@ packages=(
   postgresql-15
   # fuzz targets (tests/fuzz): clang and its libFuzzer runtime
   clang-14 libclang-rt-14-dev
+  # `systemd-analyze verify deploy/ulak.service` (tests/e2e/deploy_e2e_test.cc)
+  systemd
 )
 
 missing=()

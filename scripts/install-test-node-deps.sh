@@ -2,7 +2,10 @@
 # Installs the Node packages the end-to-end tests use into PREFIX/node_modules, pinned: the
 # providers' own libraries that sign or verify webhooks (Standard Webhooks, Stripe, GitHub's
 # @octokit/webhooks-methods, Apple's app-store-server-library) and jose, which signs the
-# test App Store JWS. Idempotent: a fast no-op when the pinned versions are already there;
+# test App Store JWS. Then the folders of tests/ that carry a package.json and a
+# package-lock.json (every transitive version pinned; today tests/openapi, the OpenAPI 3.1
+# validator) with `npm ci` into PREFIX/<folder>. Idempotent: a fast no-op when the pinned
+# versions are already there;
 # serialized with flock so ctest's fixture and a test that calls this itself never run npm
 # into the same folder at once.
 #
@@ -19,8 +22,15 @@ packages=(
   "@apple/app-store-server-library@3.1.0"
 )
 
+source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+locked=(openapi)  # tests/<folder> with package.json + package-lock.json -> PREFIX/<folder>
+
 installed() {
-  local spec name version file
+  local spec name version file folder
+  for folder in "${locked[@]}"; do
+    # The marker is a copy of the lockfile written after `npm ci` succeeded.
+    cmp -s "$source_dir/tests/$folder/package-lock.json" "$prefix/$folder/.installed-lock.json" || return 1
+  done
   for spec in "${packages[@]}"; do
     name=${spec%@*}
     version=${spec##*@}
@@ -44,4 +54,12 @@ installed && exit 0
 
 echo "install-test-node-deps: installing ${packages[*]} into $prefix" >&2
 npm install --no-audit --no-fund --loglevel=error --prefix "$prefix" "${packages[@]}" >&2
+for folder in "${locked[@]}"; do
+  echo "install-test-node-deps: installing tests/$folder/package-lock.json into $prefix/$folder" >&2
+  mkdir -p "$prefix/$folder"
+  rm -f "$prefix/$folder/.installed-lock.json"
+  cp "$source_dir/tests/$folder/package.json" "$source_dir/tests/$folder/package-lock.json" "$prefix/$folder/"
+  npm ci --no-audit --no-fund --loglevel=error --prefix "$prefix/$folder" >&2
+  cp "$source_dir/tests/$folder/package-lock.json" "$prefix/$folder/.installed-lock.json"
+done
 installed || { echo "install-test-node-deps: npm finished but ${packages[*]} is not in $prefix" >&2; exit 1; }

@@ -4,6 +4,7 @@
 #include "api/json_io.h"
 #include "api/events.h"
 #include "api/incoming.h"
+#include "api/openapi.h"
 #include "api/operations.h"
 #include "api/registry.h"
 #include "api/sources.h"
@@ -41,6 +42,7 @@ void AddHealthRoutes(ApiContext& ctx, http::Router& router) {
 http::Router BuildRouter(ApiContext& ctx) {
   http::Router router;
   AddHealthRoutes(ctx, router);
+  AddDocumentationRoutes(ctx, router);
   AddOrganizationRoutes(ctx, router);
   AddIncomingRoutes(ctx, router);  // before /api/webhooks/{id}: the seed's provider paths
   AddWebhookRoutes(ctx, router);

@@ -251,6 +251,13 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
   }
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> gone, OptionalBool(body, "disable_on_gone"));
   if (gone) next.disable_on_gone = *gone;
+  ULAK_ASSIGN_OR_RETURN(std::optional<std::string> scheme, OptionalString(body, "signature_scheme", 16));
+  if (scheme) {
+    if (*scheme != "hmac" && *scheme != "ed25519") {
+      return Invalid("signature_scheme", "signature_scheme must be \"hmac\" or \"ed25519\".");
+    }
+    next.signature_scheme = *scheme;  // the caller creates or drops the Ed25519 keys
+  }
   w = std::move(next);
   return Status::Ok();
 }

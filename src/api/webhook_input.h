@@ -11,7 +11,8 @@
 namespace ulak::api {
 
 // Applies the fields present in `body` to `webhook` (defaults already set for a create).
-// `creating` requires name, url and events.
+// `creating` requires name, url and events. signature_scheme is validated and set here; the
+// caller makes the keys it needs (it has the Random).
 Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creating, store::Webhook& webhook);
 
 // An event type: dot-separated segments of [A-Za-z0-9_:/-], at most 200 characters. With

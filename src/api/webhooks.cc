@@ -37,6 +37,28 @@ boost::json::value TemplateJson(const store::Webhook& w) {
   return t;
 }
 
+// The whpk_ half of an Ed25519 key: public, so every answer shows it; the whsk_ never leaves.
+boost::json::value PublicKeyJson(const std::string& signing_key) {
+  if (signing_key.empty()) return nullptr;
+  return boost::json::value(delivery::SigningPublicKey(signing_key));
+}
+
+// Keeps the Ed25519 keys in step with signature_scheme: an ed25519 webhook without a key
+// gets one, an hmac webhook keeps none. `rotate`: a new key replaces the current one, which
+// stays as the previous key when `keep_previous` (the grace period).
+void UpdateSigningKeys(store::Webhook& w, Random& random, bool rotate, bool keep_previous) {
+  if (w.signature_scheme != "ed25519") {
+    w.signing_key.clear();
+    w.previous_signing_key.clear();
+    return;
+  }
+  if (rotate && !w.signing_key.empty()) {
+    w.previous_signing_key = keep_previous ? w.signing_key : std::string();
+    w.signing_key.clear();
+  }
+  if (w.signing_key.empty()) w.signing_key = delivery::NewSigningKey(random);
+}
+
 boost::json::object WebhookJson(const store::Webhook& w) {
   return {{"id", w.id},
           {"organization_id", w.organization_id},
@@ -57,6 +79,9 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"disabled_at", OptionalTimeJson(w.disabled_at)},
           {"previous_secret_expires_at", OptionalTimeJson(w.previous_secret_expires_at)},
           {"template", TemplateJson(w)},
+          {"signature_scheme", w.signature_scheme},
+          {"public_key", PublicKeyJson(w.signing_key)},
+          {"previous_public_key", PublicKeyJson(w.previous_signing_key)},
           {"created_at", FormatRfc3339(w.created_at)},
           {"updated_at", FormatRfc3339(w.updated_at)}};
 }
@@ -90,6 +115,7 @@ Result<http::Response> CreateWebhook(ApiContext& ctx, const http::Request& reque
   w.retry_policy_json = DefaultRetryPolicyJson();
   ULAK_RETURN_IF_ERROR(ApplyWebhookFields(body, ctx.mode, true, w));
   w.secret_key = delivery::NewSecretKey(ctx.random);
+  UpdateSigningKeys(w, ctx.random, false, false);
   w.created_at = w.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.CreateWebhook(w));
   if (ctx.publisher != nullptr) ctx.publisher->InvalidateSubscriptions(w.organization_id);
@@ -144,6 +170,7 @@ Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& reques
     }
     w.secret_key = delivery::NewSecretKey(ctx.random);
   }
+  UpdateSigningKeys(w, ctx.random, regenerate.value_or(false), grace_s.value_or(0) > 0);
   w.updated_at = ctx.clock.Now();
   ULAK_RETURN_IF_ERROR(ctx.store.UpdateWebhook(w));
   if (!w.is_active) (void)ctx.store.CancelPendingDeliveries(w.id);

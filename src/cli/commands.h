@@ -7,6 +7,10 @@ namespace ulak::cli {
 
 // Runs the server in the foreground until SIGINT or SIGTERM.
 int RunServe(const Config& config);
+// `ulak serve --check-config`: checks what serving would check before touching the database
+// (values, allowed networks, database URL, master key and admin key variables), prints a
+// summary and returns 0, or names the problem on stderr and returns 2. Creates no file.
+int RunCheckConfig(const Config& config);
 // Applies pending schema migrations and reports the schema version.
 int RunMigrate(const std::string& database_url);
 // Prints every source and webhook as seed 000's registry YAML.

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <map>
 
 #include "cli/commands.h"
 #include "common/config.h"
@@ -9,10 +10,22 @@
 namespace {
 
 // Flags are optional values: only what the user typed overrides the file and environment.
+// The setting flags come from the settings table (common/config.h), keyed by setting.
 struct ServeFlags {
-  std::optional<std::string> listen, database, mode, config_file, log_level;
-  std::optional<int> threads;
+  std::optional<std::string> config_file;
+  bool check_config = false;
+  std::map<std::string, std::optional<std::string>> settings;  // YAML key -> value typed
 };
+
+std::string FlagHelp(const ulak::SettingInfo& s) {
+  std::string help = s.description;
+  help += " (env ";
+  help += s.env;
+  help += "; default ";
+  help += *s.default_text ? s.default_text : "unset";
+  help += ")";
+  return help;
+}
 
 int BadConfig(const ulak::Status& s) {
   std::fprintf(stderr, "ulak: %s\n", s.message().c_str());
@@ -28,16 +41,12 @@ int main(int argc, char** argv) {
 
   ServeFlags flags;
   CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API and the delivery engine in the foreground");
-  serve->add_option("--listen", flags.listen, "HOST:PORT to listen on (env ULAK_LISTEN; default 127.0.0.1:8080)");
-  serve->add_option("--database", flags.database,
-                    "sqlite:PATH (env ULAK_DATABASE; default sqlite:./data/ulak.db)");
+  for (const ulak::SettingInfo& setting : ulak::SettingsReference()) {
+    if (setting.flag != nullptr) serve->add_option(setting.flag, flags.settings[setting.key], FlagHelp(setting));
+  }
   serve->add_option("--config", flags.config_file, "YAML config file; flags beat env beat file");
-  serve->add_option("--mode", flags.mode, "development|production (env ULAK_MODE; default development)")
-      ->check(CLI::IsMember({"development", "production"}));
-  serve->add_option("--threads", flags.threads, "HTTP I/O threads (env ULAK_THREADS; default: one per core)")
-      ->check(CLI::NonNegativeNumber);
-  serve->add_option("--log-level", flags.log_level, "debug|info|warn|error (env ULAK_LOG_LEVEL; default info)")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  serve->add_flag("--check-config", flags.check_config,
+                  "Validate the configuration (file, environment, flags) and exit: 0 if it is usable, 2 if not");
 
   std::string migrate_database = "sqlite:./data/ulak.db";
   CLI::App* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
@@ -87,11 +96,11 @@ int main(int argc, char** argv) {
     if (ulak::Status s = ulak::ApplyConfigFile(*flags.config_file, config); !s.ok()) return BadConfig(s);
   }
   if (ulak::Status s = ulak::ApplyEnvironment(ulak::ProcessEnv, config); !s.ok()) return BadConfig(s);
-  if (flags.listen) config.listen = *flags.listen;
-  if (flags.database) config.database = *flags.database;
-  if (flags.mode) config.mode = ulak::ParseMode(*flags.mode).value();
-  if (flags.threads) config.threads = *flags.threads;
-  if (flags.log_level) config.log_level = *flags.log_level;
+  for (const auto& [key, value] : flags.settings) {
+    if (!value) continue;
+    if (ulak::Status s = ulak::ApplySetting(key, *value, config); !s.ok()) return BadConfig(s);
+  }
   if (ulak::Status s = ulak::ValidateConfig(config); !s.ok()) return BadConfig(s);
+  if (flags.check_config) return ulak::cli::RunCheckConfig(config);
   return ulak::cli::RunServe(config);
 }

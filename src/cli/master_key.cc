@@ -166,6 +166,21 @@ Result<std::shared_ptr<const crypto::SecretBox>> LoadSecretBox(const Config& con
   return std::make_shared<const crypto::SecretBox>(std::move(box).value());
 }
 
+Status CheckMasterKeySettings(const Config& config, const std::string& data_dir, const GetEnv& getenv) {
+  if (NonEmpty(getenv, "ULAK_MASTER_KEY")) return LoadSecretBox(config, data_dir, getenv).status();  // no file
+  if (config.mode == Mode::kProduction) return InvalidArgument(std::string(kRequiredInProduction));
+  if (data_dir.empty()) {
+    return InvalidArgument("ULAK_MASTER_KEY is required with a PostgreSQL database: every node sharing it needs the same key");
+  }
+  // Development with the key file: the previous keys are still checked, against a stand-in
+  // current key, so that LoadSecretBox touches no file.
+  const GetEnv stand_in = [&getenv](const char* name) -> std::optional<std::string> {
+    if (std::string_view(name) == "ULAK_MASTER_KEY") return std::string(2 * crypto::kMasterKeyBytes, '0');
+    return getenv(name);
+  };
+  return LoadSecretBox(config, data_dir, stand_in).status();
+}
+
 int RunRotateMasterKey(const Config& config) {
   auto fail = [](std::string_view what, const Status& status) {
     std::fprintf(stderr, "ulak: %.*s: %s\n", static_cast<int>(what.size()), what.data(), status.message().c_str());

@@ -32,4 +32,8 @@ std::string DataDirectoryFor(std::string_view database_url);
 Result<std::shared_ptr<const crypto::SecretBox>> LoadSecretBox(const Config& config, const std::string& data_dir,
                                                                const GetEnv& getenv = ProcessEnv);
 
+// What LoadSecretBox would refuse, without creating or reading the development key file:
+// a malformed ULAK_MASTER_KEY or ULAK_MASTER_KEY_PREVIOUS, or no key where one is required.
+Status CheckMasterKeySettings(const Config& config, const std::string& data_dir, const GetEnv& getenv = ProcessEnv);
+
 }  // namespace ulak::cli

@@ -201,6 +201,31 @@ int RunServe(const Config& config) {
   return 0;
 }
 
+int RunCheckConfig(const Config& config) {
+  // Everything RunServe checks before it serves, without opening the database or creating
+  // a file (the development master key file included). ValidateConfig already passed.
+  auto bad = [](std::string_view what, const Status& status) {
+    std::fprintf(stderr, "ulak: %.*s: %s\n", static_cast<int>(what.size()), what.data(), status.message().c_str());
+    return 2;
+  };
+  if (Result<std::vector<delivery::Network>> allowed = AllowedNetworks(config); !allowed.ok()) {
+    return bad("invalid allowed_networks", allowed.status());
+  }
+  if (Status s = store::CheckDatabaseUrl(config.database); !s.ok()) return bad("invalid database", s);
+  if (Status s = CheckMasterKeySettings(config, DataDirectoryFor(config.database)); !s.ok()) {
+    return bad("invalid master key settings", s);
+  }
+  if (std::optional<std::string> admin = ProcessEnv("ULAK_ADMIN_KEY"); admin && !admin->empty()) {
+    if (admin->size() < api::kMinAdminKeyLength) {
+      return bad("invalid ULAK_ADMIN_KEY",
+                 InvalidArgument("it must be at least " + std::to_string(api::kMinAdminKeyLength) + " characters long"));
+    }
+  }
+  std::printf("configuration OK: listen %s, database %s, %s mode\n", config.listen.c_str(), config.database.c_str(),
+              std::string(ModeName(config.mode)).c_str());
+  return 0;
+}
+
 int RunMigrate(const std::string& database_url) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(database_url);
   if (!opened.ok()) return Fail("cannot open the database", opened.status());

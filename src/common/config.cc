@@ -21,56 +21,113 @@ Status ParseNumber(std::string_view text, std::string_view what, T& out) {
   return Status::Ok();
 }
 
-// One table of settable keys drives both the file and the environment, so the two cannot
-// drift apart.
+// One table of every setting drives the file, the environment and the flags, so they cannot
+// drift apart, and it is what docs/CONFIGURATION.md is checked against. `apply` is null for
+// the rows their owners read from the environment themselves.
 struct Setting {
-  const char* key;
-  const char* env;  // nullptr: file only
+  SettingInfo info;
   std::function<Status(Config&, const std::string&)> apply;
 };
 
+template <typename T>
+std::function<Status(Config&, const std::string&)> Number(const char* key, T Config::*field) {
+  return [key, field](Config& c, const std::string& v) { return ParseNumber(v, key, c.*field); };
+}
+
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = {
-      {"listen", "ULAK_LISTEN", [](Config& c, const std::string& v) { c.listen = v; return Status::Ok(); }},
-      {"database", "ULAK_DATABASE", [](Config& c, const std::string& v) { c.database = v; return Status::Ok(); }},
-      {"mode", "ULAK_MODE",
+      {{"listen", "ULAK_LISTEN", "--listen", "127.0.0.1:8080", "HOST:PORT the HTTP API listens on ([::1]:8080 for IPv6)."},
+       [](Config& c, const std::string& v) { c.listen = v; return Status::Ok(); }},
+      {{"database", "ULAK_DATABASE", "--database", "sqlite:./data/ulak.db",
+        "sqlite:PATH (embedded) or postgres://user:pass@host/db (several nodes share it)."},
+       [](Config& c, const std::string& v) { c.database = v; return Status::Ok(); }},
+      {{"mode", "ULAK_MODE", "--mode", "development",
+        "development or production: production requires ULAK_MASTER_KEY and https webhook URLs."},
        [](Config& c, const std::string& v) {
          ULAK_ASSIGN_OR_RETURN(c.mode, ParseMode(v));
          return Status::Ok();
        }},
-      {"threads", "ULAK_THREADS", [](Config& c, const std::string& v) { return ParseNumber(v, "threads", c.threads); }},
-      {"log_level", "ULAK_LOG_LEVEL", [](Config& c, const std::string& v) { c.log_level = v; return Status::Ok(); }},
-      {"max_body_bytes", "ULAK_MAX_BODY_BYTES",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "max_body_bytes", c.max_body_bytes); }},
-      {"allowed_networks", "ULAK_ALLOWED_NETWORKS",
+      {{"threads", "ULAK_THREADS", "--threads", "0", "HTTP I/O threads; 0 means one per core."},
+       Number("threads", &Config::threads)},
+      {{"log_level", "ULAK_LOG_LEVEL", "--log-level", "info", "debug, info, warn or error (JSON lines on stderr)."},
+       [](Config& c, const std::string& v) { c.log_level = v; return Status::Ok(); }},
+      {{"max_body_bytes", "ULAK_MAX_BODY_BYTES", nullptr, "1048576", "Largest request body accepted (413 beyond)."},
+       Number("max_body_bytes", &Config::max_body_bytes)},
+      {{"allowed_networks", "ULAK_ALLOWED_NETWORKS", nullptr, "",
+        "Comma-separated CIDRs deliveries may reach although private or loopback; unset: 127.0.0.0/8,::1/128 in "
+        "development, none in production."},
        [](Config& c, const std::string& v) { c.allowed_networks = v; return Status::Ok(); }},
-      {"auto_disable_failures", "ULAK_AUTO_DISABLE_FAILURES",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "auto_disable_failures", c.auto_disable_failures); }},
-      {"auto_disable_after_s", "ULAK_AUTO_DISABLE_AFTER_S",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "auto_disable_after_s", c.auto_disable_after_s); }},
-      {"breaker_failures", "ULAK_BREAKER_FAILURES",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "breaker_failures", c.breaker_failures); }},
-      {"max_pending_deliveries", "ULAK_MAX_PENDING_DELIVERIES",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "max_pending_deliveries", c.max_pending_deliveries); }},
-      {"lease_s", "ULAK_LEASE_S",
-       [](Config& c, const std::string& v) { return ParseNumber(v, "lease_s", c.lease_s); }},
-      {"max_header_bytes", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_bytes", c.max_header_bytes); }},
-      {"max_header_count", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_count", c.max_header_count); }},
-      {"header_timeout_ms", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "header_timeout_ms", c.header_timeout_ms); }},
-      {"body_timeout_ms", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "body_timeout_ms", c.body_timeout_ms); }},
-      {"idle_timeout_ms", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "idle_timeout_ms", c.idle_timeout_ms); }},
-      {"shutdown_grace_ms", nullptr,
-       [](Config& c, const std::string& v) { return ParseNumber(v, "shutdown_grace_ms", c.shutdown_grace_ms); }},
+      {{"auto_disable_failures", "ULAK_AUTO_DISABLE_FAILURES", nullptr, "50",
+        "Consecutive failed deliveries that disable a webhook (with auto_disable_after_s); 0 never disables."},
+       Number("auto_disable_failures", &Config::auto_disable_failures)},
+      {{"auto_disable_after_s", "ULAK_AUTO_DISABLE_AFTER_S", nullptr, "259200",
+        "How long the failure streak must last before a webhook is disabled (3 days)."},
+       Number("auto_disable_after_s", &Config::auto_disable_after_s)},
+      {{"breaker_failures", "ULAK_BREAKER_FAILURES", nullptr, "10",
+        "Consecutive tries without any response that pause a webhook's deliveries (circuit breaker); 0 never."},
+       Number("breaker_failures", &Config::breaker_failures)},
+      {{"max_pending_deliveries", "ULAK_MAX_PENDING_DELIVERIES", nullptr, "200000",
+        "Deliveries waiting beyond which POST /api/events answers 429."},
+       Number("max_pending_deliveries", &Config::max_pending_deliveries)},
+      {{"lease_s", "ULAK_LEASE_S", nullptr, "30",
+        "PostgreSQL, several nodes: how long a node's claim on a delivery lasts without renewal."},
+       Number("lease_s", &Config::lease_s)},
+      {{"max_header_bytes", nullptr, nullptr, "16384", "Largest request header block accepted (431 beyond)."},
+       Number("max_header_bytes", &Config::max_header_bytes)},
+      {{"max_header_count", nullptr, nullptr, "100", "Most request header fields accepted (431 beyond)."},
+       Number("max_header_count", &Config::max_header_count)},
+      {{"header_timeout_ms", nullptr, nullptr, "10000", "Time allowed to receive a request's headers (408 after)."},
+       Number("header_timeout_ms", &Config::header_timeout_ms)},
+      {{"body_timeout_ms", nullptr, nullptr, "30000", "Time allowed to receive a request's body (408 after)."},
+       Number("body_timeout_ms", &Config::body_timeout_ms)},
+      {{"idle_timeout_ms", nullptr, nullptr, "60000", "Keep-alive connections idle longer are closed."},
+       Number("idle_timeout_ms", &Config::idle_timeout_ms)},
+      {{"shutdown_grace_ms", nullptr, nullptr, "10000",
+        "On SIGTERM/SIGINT, how long requests in flight may take to finish."},
+       Number("shutdown_grace_ms", &Config::shutdown_grace_ms)},
+      // Read from the environment only, by their owners: secrets never go in the file.
+      {{nullptr, "ULAK_MASTER_KEY", nullptr, "",
+        "Master key sealing secrets at rest: 32 bytes as 64 hex characters or base64. Required in production and "
+        "with PostgreSQL; unset in development: a master.key file is generated beside the SQLite database."},
+       nullptr},
+      {{nullptr, "ULAK_MASTER_KEY_PREVIOUS", nullptr, "",
+        "Older master keys, comma-separated, still accepted for reading (rotation, see rotate-master-key)."},
+       nullptr},
+      {{nullptr, "ULAK_ADMIN_KEY", nullptr, "",
+        "The admin API key (at least 32 characters); unset: one is generated on the first start and printed once."},
+       nullptr},
+      {{nullptr, "CRON_SECRET", nullptr, "",
+        "Bearer token of POST /api/webhooks/retry (seed 001's cron job); unset: only the admin key may call it."},
+       nullptr},
+      {{nullptr, "ULAK_CRON_SECRET", nullptr, "", "The same as CRON_SECRET, read when CRON_SECRET is unset."},
+       nullptr},
   };
   return kSettings;
 }
 
+const Setting* FindSetting(std::string_view key) {
+  for (const Setting& s : Settings()) {
+    if (s.info.key != nullptr && key == s.info.key) return &s;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+const std::vector<SettingInfo>& SettingsReference() {
+  static const std::vector<SettingInfo> kReference = [] {
+    std::vector<SettingInfo> out;
+    for (const Setting& s : Settings()) out.push_back(s.info);
+    return out;
+  }();
+  return kReference;
+}
+
+Status ApplySetting(std::string_view key, const std::string& value, Config& config) {
+  const Setting* setting = FindSetting(key);
+  if (setting == nullptr) return InvalidArgument("unknown setting '" + std::string(key) + "'");
+  return setting->apply(config, value);
+}
 
 std::string_view ModeName(Mode mode) {
   return mode == Mode::kProduction ? "production" : "development";
@@ -95,10 +152,7 @@ Status ApplyConfigFile(const std::string& path, Config& config) {
   if (!root.IsMap()) return Malformed("config file " + path + " must be a mapping of keys to values");
   for (const auto& entry : root) {
     const std::string key = entry.first.as<std::string>("");
-    const Setting* setting = nullptr;
-    for (const Setting& s : Settings()) {
-      if (key == s.key) setting = &s;
-    }
+    const Setting* setting = FindSetting(key);
     if (setting == nullptr) return InvalidArgument("config file " + path + ": unknown key '" + key + "'");
     if (!entry.second.IsScalar()) {
       return InvalidArgument("config file " + path + ": '" + key + "' must be a single value");
@@ -111,11 +165,11 @@ Status ApplyConfigFile(const std::string& path, Config& config) {
 
 Status ApplyEnvironment(const GetEnv& getenv, Config& config) {
   for (const Setting& s : Settings()) {
-    if (s.env == nullptr) continue;
-    std::optional<std::string> value = getenv(s.env);
+    if (s.info.env == nullptr || !s.apply) continue;
+    std::optional<std::string> value = getenv(s.info.env);
     if (!value) continue;
     Status st = s.apply(config, *value);
-    if (!st.ok()) return InvalidArgument(std::string(s.env) + ": " + st.message());
+    if (!st.ok()) return InvalidArgument(std::string(s.info.env) + ": " + st.message());
   }
   return Status::Ok();
 }

@@ -1,5 +1,10 @@
 // Server configuration: defaults, then a YAML file, then ULAK_* environment variables, then
 // command-line flags. Each layer overrides only what it sets.
+//
+// Every setting is one row of the table SettingsReference() returns (config.cc): the file,
+// the environment and the `ulak serve` flags are all applied through it, and tests check
+// docs/CONFIGURATION.md and deploy/ulak.yaml against it (config_reference_test.cc). To add a
+// setting: a Config field, a row in config.cc, a line in both documents.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -46,14 +52,30 @@ struct Config {
   int64_t body_timeout_ms = 30'000;
   int64_t idle_timeout_ms = 60'000;
   int64_t shutdown_grace_ms = 10'000;
+
+  bool operator==(const Config&) const = default;
 };
+
+// One setting as documented. Rows without a key are read from the environment by their
+// owner (the master keys, the admin key, the cron secret), never from the file.
+struct SettingInfo {
+  const char* key;           // YAML key; nullptr: environment only
+  const char* env;           // environment variable; nullptr: none
+  const char* flag;          // `ulak serve` flag; nullptr: none
+  const char* default_text;  // the default, as it would be written in the file; "" for unset
+  const char* description;   // one sentence, for --help and docs/CONFIGURATION.md
+};
+const std::vector<SettingInfo>& SettingsReference();
+
+// Applies one setting by its YAML key (the path a flag also takes). Unknown key: InvalidArgument.
+Status ApplySetting(std::string_view key, const std::string& value, Config& config);
 
 // Reads a YAML file (flat keys as in Config, e.g. `listen: 0.0.0.0:8080`,
 // `max_body_bytes: 2097152`). Unknown keys are an error, so a typo does not go unnoticed.
 Status ApplyConfigFile(const std::string& path, Config& config);
 
-// Applies ULAK_LISTEN, ULAK_DATABASE, ULAK_MODE, ULAK_THREADS, ULAK_LOG_LEVEL,
-// ULAK_MAX_BODY_BYTES, ULAK_ALLOWED_NETWORKS. `getenv` is injectable for tests.
+// Applies the environment variable of every setting that has a key (ULAK_LISTEN,
+// ULAK_DATABASE, ...; see SettingsReference). `getenv` is injectable for tests.
 using GetEnv = std::function<std::optional<std::string>(const char* name)>;
 Status ApplyEnvironment(const GetEnv& getenv, Config& config);
 std::optional<std::string> ProcessEnv(const char* name);

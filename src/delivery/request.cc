@@ -12,13 +12,7 @@ void AddSignatureHeaders(const WebhookConfig& config, const std::string& deliver
   r.headers.emplace_back("X-Webhook-Signature", out.signature);
   r.headers.emplace_back("webhook-id", delivery_id);
   r.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
-  std::string standard = SignatureStandard(config.record.secret_key, delivery_id, timestamp_s, body);
-  const store::Webhook& w = config.record;
-  if (!w.previous_secret_key.empty() && w.previous_secret_expires_at && now < *w.previous_secret_expires_at) {
-    standard += ' ';
-    standard += SignatureStandard(w.previous_secret_key, delivery_id, timestamp_s, body);
-  }
-  r.headers.emplace_back("webhook-signature", std::move(standard));
+  r.headers.emplace_back("webhook-signature", WebhookSignatureHeader(config, delivery_id, timestamp_s, body, now));
 }
 
 SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,

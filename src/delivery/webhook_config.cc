@@ -2,6 +2,7 @@
 
 #include "common/event_pattern.h"
 #include "crypto/hash.h"
+#include "delivery/signer.h"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -87,6 +88,21 @@ Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook r
       config->template_token_key = record.id + ":" + crypto::Sha256Hex(record.template_auth_json);
       config->template_config = std::make_shared<const shape::TemplateConfig>(std::move(parsed));
     }
+  }
+  if (record.signature_scheme == "ed25519") {
+    Result<crypto::Ed25519PrivateKey> key = ParseSigningKey(record.signing_key);
+    if (!key.ok()) return Internal("stored signing key of webhook " + record.id + " is unusable: " + key.status().message());
+    config->signing_key = std::make_shared<const crypto::Ed25519PrivateKey>(std::move(key).value());
+    if (!record.previous_signing_key.empty()) {
+      Result<crypto::Ed25519PrivateKey> previous = ParseSigningKey(record.previous_signing_key);
+      if (!previous.ok()) {
+        return Internal("stored previous signing key of webhook " + record.id + " is unusable: " +
+                        previous.status().message());
+      }
+      config->previous_signing_key = std::make_shared<const crypto::Ed25519PrivateKey>(std::move(previous).value());
+    }
+  } else if (record.signature_scheme != "hmac") {
+    return Internal("stored signature scheme of webhook " + record.id + " is unknown: " + record.signature_scheme);
   }
   config->record = std::move(record);
   return std::shared_ptr<const WebhookConfig>(std::move(config));

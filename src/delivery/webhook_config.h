@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "crypto/ed25519.h"
 #include "delivery/retry_policy.h"
 #include "shape/templates/template.h"
 #include "store/types.h"
@@ -20,6 +21,10 @@ struct WebhookConfig {
   std::vector<std::string> events;  // exact types, "prefix.*" wildcards, or "*"
   std::vector<std::pair<std::string, std::string>> custom_headers;
   RetryPolicy retry_policy;
+  // signature_scheme "ed25519": the keys parsed once here, not per try (previous: only
+  // during a rotation's grace period). Null for "hmac".
+  std::shared_ptr<const crypto::Ed25519PrivateKey> signing_key;
+  std::shared_ptr<const crypto::Ed25519PrivateKey> previous_signing_key;
 
   // CRM template (issue 12). Null without a template or with "custom" (ulak's own payload),
   // so such a webhook keeps the plain path.

@@ -33,6 +33,17 @@ void Router::Add(Method method, std::string_view pattern, RouteHandler handler) 
   routes_.push_back(std::move(route));
 }
 
+std::vector<Router::RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& route : routes_) {
+    std::string pattern;
+    for (const std::string& seg : route.segments) pattern += "/" + seg;
+    out.push_back({route.method, pattern.empty() ? "/" : pattern});
+  }
+  return out;
+}
+
 bool Router::Match(const Route& route, const std::vector<std::string_view>& path, PathParams* params) {
   if (route.segments.size() != path.size()) return false;
   for (size_t i = 0; i < path.size(); ++i) {

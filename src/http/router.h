@@ -30,6 +30,13 @@ class Router {
   void Add(Method method, std::string_view pattern, RouteHandler handler);
   void Dispatch(Request&& request, Reply reply) const;
 
+  struct RouteInfo {
+    Method method;
+    std::string pattern;  // "/api/webhooks/{id}", as registered (normalized slashes)
+  };
+  // Every route in registration order: what the OpenAPI document is checked against.
+  std::vector<RouteInfo> Routes() const;
+
  private:
   struct Route {
     Method method;

@@ -59,6 +59,10 @@ Result<Webhook> EncryptingStore::Sealed(Webhook webhook) const {
   if (!webhook.template_auth_json.empty()) {
     ULAK_ASSIGN_OR_RETURN(webhook.template_auth_json, box_->Seal(webhook.template_auth_json, random_));
   }
+  for (std::string* key : {&webhook.signing_key, &webhook.previous_signing_key}) {
+    if (key->empty()) continue;
+    ULAK_ASSIGN_OR_RETURN(*key, box_->Seal(*key, random_));
+  }
   return webhook;
 }
 
@@ -82,6 +86,12 @@ Status EncryptingStore::Open(Webhook& webhook) const {
     Result<std::string> auth = box_->Open(webhook.template_auth_json);
     if (!auth.ok()) return InContext(auth.status(), "webhook", webhook.id);
     webhook.template_auth_json = std::move(auth).value();
+  }
+  for (std::string* key : {&webhook.signing_key, &webhook.previous_signing_key}) {
+    if (key->empty()) continue;
+    Result<std::string> opened = box_->Open(*key);
+    if (!opened.ok()) return InContext(opened.status(), "webhook", webhook.id);
+    *key = std::move(opened).value();
   }
   return Status::Ok();
 }
@@ -123,6 +133,8 @@ Result<ReencryptReport> EncryptingStore::ReencryptAll() {
     if (Status s = reseal(w.secret_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.previous_secret_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.template_auth_json); !s.ok()) return InContext(s, "webhook", w.id);
+    if (Status s = reseal(w.signing_key); !s.ok()) return InContext(s, "webhook", w.id);
+    if (Status s = reseal(w.previous_signing_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (report.values == before) continue;
     // updated_at is kept: re-encryption changes no setting the user made.
     ULAK_RETURN_IF_ERROR(inner_->UpdateWebhook(w));
@@ -158,6 +170,8 @@ Status EncryptingStore::CheckAllSecretsOpen() {
     check(w.secret_key);
     check(w.previous_secret_key);
     check(w.template_auth_json);
+    check(w.signing_key);
+    check(w.previous_signing_key);
   }
   ULAK_ASSIGN_OR_RETURN(std::vector<Source> sources, inner_->ListAllSources(""));
   for (const Source& s : sources) {

@@ -24,6 +24,8 @@ const std::string kWebhookSecret = "5f1d3c0a9b8e7d6c5f1d3c0a9b8e7d6c5f1d3c0a9b8e
 const std::string kPreviousSecret = "0e0e0e0e1f1f1f1f2a2a2a2a3b3b3b3b4c4c4c4c5d5d5d5d6e6e6e6e7f7f7f7f";
 const std::string kSourceSecret = "whsec_Sup3rS3cretStripeSigningValue";
 const std::string kSourceSecret2 = "whsec_SecondSecretDuringProviderRotation";
+const std::string kSigningKey = "whsk_Ed25519SigningKeyThatMustNeverBeOnDiskInClear";
+const std::string kPreviousSigningKey = "whsk_PreviousEd25519SigningKeyDuringTheGracePeriod";
 
 std::shared_ptr<const crypto::SecretBox> Box(std::string current, std::vector<std::string> previous = {}) {
   Result<crypto::SecretBox> box = crypto::SecretBox::Create(std::move(current), std::move(previous));
@@ -120,6 +122,9 @@ TEST_F(EncryptingStoreTest, DatabaseFileHoldsNoSecretInClearAndCallersSeePlainte
   ASSERT_TRUE(store_->CreateSource(s).ok());
   // An update with a grace-period secret and a second source secret: sealed as well.
   w.previous_secret_key = kPreviousSecret;
+  w.signature_scheme = "ed25519";
+  w.signing_key = kSigningKey;
+  w.previous_signing_key = kPreviousSigningKey;
   ASSERT_TRUE(store_->UpdateWebhook(w).ok());
   s.secrets_json = R"([")" + kSourceSecret + R"(",")" + kSourceSecret2 + R"("])";
   ASSERT_TRUE(store_->UpdateSource(s).ok());
@@ -127,6 +132,8 @@ TEST_F(EncryptingStoreTest, DatabaseFileHoldsNoSecretInClearAndCallersSeePlainte
   // Every read path opens.
   EXPECT_EQ(store_->GetWebhook(org, w.id)->secret_key, kWebhookSecret);
   EXPECT_EQ(store_->GetWebhook("", w.id)->previous_secret_key, kPreviousSecret);
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->signing_key, kSigningKey);
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->previous_signing_key, kPreviousSigningKey);
   EXPECT_EQ(store_->ListWebhooks(org, {})->items.at(0).secret_key, kWebhookSecret);
   EXPECT_EQ(store_->ListActiveWebhooks(org)->at(0).secret_key, kWebhookSecret);
   EXPECT_EQ(store_->ListAllWebhooks("")->at(0).secret_key, kWebhookSecret);
@@ -141,6 +148,8 @@ TEST_F(EncryptingStoreTest, DatabaseFileHoldsNoSecretInClearAndCallersSeePlainte
   ASSERT_TRUE(raw_w.ok());
   EXPECT_EQ(raw_w->secret_key.rfind("enc:v1:" + key_a + ":", 0), 0u) << raw_w->secret_key;
   EXPECT_EQ(raw_w->previous_secret_key.rfind("enc:v1:" + key_a + ":", 0), 0u);
+  EXPECT_EQ(raw_w->signing_key.rfind("enc:v1:" + key_a + ":", 0), 0u);
+  EXPECT_EQ(raw_w->previous_signing_key.rfind("enc:v1:" + key_a + ":", 0), 0u);
   Result<Source> raw_s = store_->inner().GetSource(org, s.id);
   ASSERT_TRUE(raw_s.ok());
   EXPECT_EQ(raw_s->secrets_json.rfind(R"(["enc:v1:)" + key_a + ":", 0), 0u) << raw_s->secrets_json;
@@ -149,7 +158,8 @@ TEST_F(EncryptingStoreTest, DatabaseFileHoldsNoSecretInClearAndCallersSeePlainte
   store_.reset();  // closes the connections
   const std::string bytes = RawDatabaseBytes(db_dir_);
   ASSERT_NE(bytes.find("crm.example"), std::string::npos) << "the read found the data at all";
-  for (const std::string& secret : {kWebhookSecret, kPreviousSecret, kSourceSecret, kSourceSecret2}) {
+  for (const std::string& secret :
+       {kWebhookSecret, kPreviousSecret, kSourceSecret, kSourceSecret2, kSigningKey, kPreviousSigningKey}) {
     EXPECT_EQ(bytes.find(secret), std::string::npos) << secret << " is on disk in clear";
   }
   EXPECT_EQ(bytes.find("whsec_"), std::string::npos);
@@ -199,6 +209,29 @@ TEST_F(EncryptingStoreTest, RotationReencryptsEverythingUnderTheNewKey) {
   EXPECT_EQ(store_->GetWebhook(org, w.id)->secret_key, kWebhookSecret);
   EXPECT_EQ(store_->GetWebhook(org, w.id)->previous_secret_key, kPreviousSecret);
   EXPECT_EQ(store_->GetSource(org, s.id)->secrets_json, s.secrets_json);
+}
+
+TEST_F(EncryptingStoreTest, SigningKeysAreCheckedAndReencryptedWithTheOtherSecrets) {
+  const std::string org = CreateOrg();
+  Webhook w = NewWebhook(org);
+  w.signature_scheme = "ed25519";
+  w.signing_key = kSigningKey;
+  w.previous_signing_key = kPreviousSigningKey;
+  ASSERT_TRUE(store_->CreateWebhook(w).ok());
+
+  Reopen(Box(kKeyB));
+  EXPECT_FALSE(store_->CheckAllSecretsOpen().ok());
+  Reopen(Box(kKeyB, {kKeyA}));
+  Result<ReencryptReport> report = store_->ReencryptAll();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->values, 3);  // secret_key and both signing keys
+  const std::string key_b = crypto::MasterKeyId(kKeyB);
+  EXPECT_EQ(store_->inner().GetWebhook(org, w.id)->signing_key.rfind("enc:v1:" + key_b + ":", 0), 0u);
+  EXPECT_EQ(store_->inner().GetWebhook(org, w.id)->previous_signing_key.rfind("enc:v1:" + key_b + ":", 0), 0u);
+  Reopen(Box(kKeyB));
+  EXPECT_TRUE(store_->CheckAllSecretsOpen().ok());
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->signing_key, kSigningKey);
+  EXPECT_EQ(store_->GetWebhook(org, w.id)->previous_signing_key, kPreviousSigningKey);
 }
 
 TEST_F(EncryptingStoreTest, PlaintextRowsFromBeforeEncryptionReadAndGetSealedByReencryptAll) {

@@ -4,13 +4,17 @@
 
 namespace ulak::store {
 
-Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url) {
+namespace {
+
+enum class Backend { kSqlite, kPostgres };
+
+// What a database URL names: the backend, and for SQLite the file path.
+Result<std::pair<Backend, std::string_view>> ParseDatabaseUrl(std::string_view database_url) {
   auto starts_with = [&](std::string_view p) { return database_url.substr(0, p.size()) == p; };
   // URIs and libpq's key=value strings both go to libpq as they are.
   if (starts_with("postgres://") || starts_with("postgresql://") || starts_with("host=") ||
       starts_with("dbname=")) {
-    ULAK_ASSIGN_OR_RETURN(auto store, postgres::PostgresStore::Open(std::string(database_url)));
-    return std::unique_ptr<Store>(std::move(store));
+    return std::make_pair(Backend::kPostgres, database_url);
   }
   std::string_view path = database_url;
   if (starts_with("sqlite://")) {
@@ -22,7 +26,20 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url) {
                            "'; expected sqlite:PATH or postgres://...");
   }
   if (path.empty()) return InvalidArgument("the database URL names no SQLite file");
-  ULAK_ASSIGN_OR_RETURN(auto store, sqlite::SqliteStore::Open(std::string(path)));
+  return std::make_pair(Backend::kSqlite, path);
+}
+
+}  // namespace
+
+Status CheckDatabaseUrl(std::string_view database_url) { return ParseDatabaseUrl(database_url).status(); }
+
+Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url) {
+  ULAK_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(database_url));
+  if (parsed.first == Backend::kPostgres) {
+    ULAK_ASSIGN_OR_RETURN(auto store, postgres::PostgresStore::Open(std::string(parsed.second)));
+    return std::unique_ptr<Store>(std::move(store));
+  }
+  ULAK_ASSIGN_OR_RETURN(auto store, sqlite::SqliteStore::Open(std::string(parsed.second)));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -144,5 +144,7 @@ class Store {
 // Opens the store a database URL names: "sqlite:PATH" (or a bare path), or PostgreSQL by
 // "postgres://…", "postgresql://…" or a libpq "host=… dbname=…" connection string.
 Result<std::unique_ptr<Store>> OpenStore(std::string_view database_url);
+// Whether OpenStore would accept the URL's form, without opening (or creating) anything.
+Status CheckDatabaseUrl(std::string_view database_url);
 
 }  // namespace ulak::store

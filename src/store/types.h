@@ -81,6 +81,13 @@ struct Webhook {
   std::string filter_json;          // {"data.status": "pending"}
   std::string fields_json;          // ["id", "items[].name"]
   std::string transform_lua;        // defines function transform(webhook)
+  // Asymmetric signatures (Standard Webhooks "v1a"): "hmac" (default: v1 HMAC only) or
+  // "ed25519". The Ed25519 keys are "whsk_<base64 of seed || public key>" (64 bytes, as Svix
+  // writes them), sealed at rest (EncryptingStore); the previous one signs too until
+  // previous_secret_expires_at, like previous_secret_key.
+  std::string signature_scheme = "hmac";
+  std::string signing_key;
+  std::string previous_signing_key;
 };
 
 // What an application published, with the exact body every delivery of it sends.

@@ -140,6 +140,21 @@ TEST_P(StoreConformanceTest, WebhookKeepsRotationRateLimitAndStreakFields) {
   EXPECT_EQ(store_->GetWebhook(f.org_id, w.id)->consecutive_failures, 1);
 }
 
+TEST_P(StoreConformanceTest, WebhookKeepsSignatureSchemeAndSigningKeys) {
+  OperationsFixture f(*store_);
+  EXPECT_EQ(store_->GetWebhook(f.org_id, f.webhook.id)->signature_scheme, "hmac");  // the default
+  Webhook w = f.webhook;
+  w.signature_scheme = "ed25519";
+  w.signing_key = "whsk_" + std::string(86, 'A') + "==";
+  w.previous_signing_key = "whsk_" + std::string(86, 'B') + "==";
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  Result<Webhook> got = store_->GetWebhook(f.org_id, w.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->signature_scheme, "ed25519");
+  EXPECT_EQ(got->signing_key, w.signing_key);
+  EXPECT_EQ(got->previous_signing_key, w.previous_signing_key);
+}
+
 TEST_P(StoreConformanceTest, JobsRecordProgressAndAreScoped) {
   OperationsFixture f(*store_);
   Job job;

@@ -13,14 +13,15 @@ constexpr char kWebhookColumns[] =
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
     "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
-    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform";
+    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform, signature_scheme, signing_key, "
+    "previous_signing_key";
 // The same columns as written (no COALESCE), for INSERT.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
     "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
-    "shape_fields, shape_transform";
+    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key";
 
 std::optional<TimePoint> OptionalTime(const PgResult& r, int row, int col) {
   if (r.IsNull(row, col)) return std::nullopt;
@@ -63,6 +64,9 @@ Webhook ReadWebhook(const PgResult& r, int row) {
   w.filter_json = r.Text(row, 26);
   w.fields_json = r.Text(row, 27);
   w.transform_lua = r.Text(row, 28);
+  w.signature_scheme = r.Text(row, 29);
+  w.signing_key = r.Text(row, 30);
+  w.previous_signing_key = r.Text(row, 31);
   return w;
 }
 
@@ -94,10 +98,12 @@ void AddWebhookOperations(Params& p, const Webhook& w) {
       .AddOptional(OptionalMillis(w.first_failure_at));
 }
 
-// Adds the shaping fields, template .. transform (5 parameters), in the order of
+// Adds the shaping fields, template .. transform, then the signature scheme and its keys
+// (8 parameters), in the order of
 // kWebhookInsertColumns.
 void AddWebhookShape(Params& p, const Webhook& w) {
   p.Add(w.template_json).Add(w.template_auth_json).Add(w.filter_json).Add(w.fields_json).Add(w.transform_lua);
+  p.Add(w.signature_scheme).Add(w.signing_key).Add(w.previous_signing_key);
 }
 
 constexpr char kEventColumns[] =
@@ -176,7 +182,7 @@ Status PostgresStore::CreateWebhook(const Webhook& w) {
   AddWebhookShape(p, w);
   return conn->Query(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)", p)
+                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)", p)
       .status();
 }
 
@@ -231,7 +237,8 @@ Status PostgresStore::UpdateWebhook(const Webhook& w) {
       "max_in_flight = $13, updated_at = $14, previous_secret_key = $15, previous_secret_expires_at = $16, "
       "rate_limit_per_s = $17, disable_on_gone = $18, disabled_reason = $19, disabled_at = $20, "
       "consecutive_failures = $21, first_failure_at = $22, shape_template = $23, shape_template_auth = $24, "
-      "shape_filter = $25, shape_fields = $26, shape_transform = $27 "
+      "shape_filter = $25, shape_fields = $26, shape_transform = $27, signature_scheme = $28, signing_key = $29, "
+      "previous_signing_key = $30 "
       "WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL", p));
   if (r.AffectedRows() == 0) return NotFound("Webhook " + w.id + " not found.");
   return Status::Ok();

@@ -15,14 +15,15 @@ constexpr char kWebhookColumns[] =
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
     "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
-    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform";
+    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform, signature_scheme, signing_key, "
+    "previous_signing_key";
 // The same columns as written (no COALESCE), for INSERT.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
     "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
-    "shape_fields, shape_transform";
+    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key";
 
 std::optional<TimePoint> OptionalTime(const Statement& st, int col) {
   if (st.ColumnIsNull(col)) return std::nullopt;
@@ -68,10 +69,13 @@ Webhook ReadWebhook(const Statement& st) {
   w.filter_json = st.ColumnText(26);
   w.fields_json = st.ColumnText(27);
   w.transform_lua = st.ColumnText(28);
+  w.signature_scheme = st.ColumnText(29);
+  w.signing_key = st.ColumnText(30);
+  w.previous_signing_key = st.ColumnText(31);
   return w;
 }
 
-// Binds every webhook column at ?2..?29 (?1 is the id), in kWebhookInsertColumns order.
+// Binds every webhook column at ?2..?32 (?1 is the id), in kWebhookInsertColumns order.
 void BindWebhookFields(Statement& st, const Webhook& w) {
   st.Bind(2, w.organization_id).Bind(3, w.name).Bind(4, w.url).Bind(5, w.secret_key).Bind(6, w.events_json)
       .Bind(7, w.custom_headers_json).Bind(8, w.retry_policy_json).Bind(9, int64_t{w.is_active})
@@ -101,6 +105,7 @@ void BindWebhookFields(Statement& st, const Webhook& w) {
   BindOptionalTime(st, 24, w.first_failure_at);
   st.Bind(25, w.template_json).Bind(26, w.template_auth_json).Bind(27, w.filter_json).Bind(28, w.fields_json)
       .Bind(29, w.transform_lua);
+  st.Bind(30, w.signature_scheme).Bind(31, w.signing_key).Bind(32, w.previous_signing_key);
 }
 
 Event ReadEvent(const Statement& st) {
@@ -208,7 +213,7 @@ Status SqliteStore::CreateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
-      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"));
+      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)"));
   st->Bind(1, w.id);
   BindWebhookFields(*st, w);
   return st->Run();
@@ -260,7 +265,8 @@ Status SqliteStore::UpdateWebhook(const Webhook& w) {
       "max_in_flight = ?13, updated_at = ?16, previous_secret_key = ?17, previous_secret_expires_at = ?18, "
       "rate_limit_per_s = ?19, disable_on_gone = ?20, disabled_reason = ?21, disabled_at = ?22, "
       "consecutive_failures = ?23, first_failure_at = ?24, shape_template = ?25, shape_template_auth = ?26, shape_filter = ?27, "
-      "shape_fields = ?28, shape_transform = ?29 "
+      "shape_fields = ?28, shape_transform = ?29, signature_scheme = ?30, signing_key = ?31, "
+      "previous_signing_key = ?32 "
       "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
   // ?14 (last_triggered_at) and ?15 (created_at) are bound but never written here: the
   // delivery engine owns last_triggered_at, and a PATCH must not roll it back.
