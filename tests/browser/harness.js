@@ -115,6 +115,14 @@ async function run(name, body) {
   } catch (e) {
     failed = true;
     console.error(`[${name}] FAIL: ${e.stack || e}`);
+    if (browser.problems.length) console.error('browser reported:\n' + browser.problems.join('\n'));
+    const page = browser.context.pages()[0];
+    if (page) {
+      const shot = path.join(os.tmpdir(), `${name}-failure.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+      const text = await page.evaluate(() => document.body.innerText).catch(() => '');
+      console.error(`--- page at failure (${page.url()}, screenshot ${shot}) ---\n${text.slice(0, 3000)}`);
+    }
     console.error('--- ulak stderr (last 4000 chars) ---\n' + server.stderr().slice(-4000));
   } finally {
     await browser.close().catch(() => {});

@@ -103,7 +103,11 @@ function App() {
   const [orgVersion, setOrgVersion] = useState(0);
 
   useEffect(() => {
-    const onHash = () => setRoute(currentRoute());
+    const onHash = () => {
+      // A portal link opened in a tab already showing the UI only changes the fragment.
+      if (location.hash.startsWith('#portal=')) { takePortalToken(); location.reload(); return; }
+      setRoute(currentRoute());
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -142,4 +146,6 @@ function App() {
 }
 
 takePortalToken();
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';  // drop the static "Loading" placeholder
+render(html`<${App} />`, root);

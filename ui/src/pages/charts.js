@@ -45,12 +45,14 @@ export function ChartsPage({ who, params }) {
   }, []);
   useEffect(() => {
     setError(null);
+    let live = true;
     const r = RANGES[range];
     const to = new Date();
     api('GET', '/api/stats/deliveries', { query: scoped(who, {
       webhook_config_id: webhook, bucket: r.bucket,
       from: new Date(to.getTime() - r.span).toISOString(), to: to.toISOString(),
-    }) }).then(setData).catch(setError);
+    }) }).then((d) => live && setData(d)).catch((e) => live && setError(e));
+    return () => { live = false; };  // a slower answer to an older choice must not win
   }, [range, webhook, reload]);
 
   const b = data ? data.buckets : [];

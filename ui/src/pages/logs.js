@@ -74,11 +74,13 @@ export function LogsPage({ who, params }) {
   }, []);
   useEffect(() => {
     setError(null);
+    let live = true;
     const since = filters.range ? new Date(Date.now() - Number(filters.range) * 1000).toISOString() : '';
     api('GET', '/api/webhooks/logs', { query: scoped(who, {
       status: filters.status, webhook_config_id: filters.webhook, event_type: filters.event_type, since,
       limit: 25, cursor: pager.cursor,
-    }) }).then(setData).catch(setError);
+    }) }).then((d) => live && setData(d)).catch((e) => live && setError(e));
+    return () => { live = false; };  // a slower answer to older filters must not win
   }, [filters, pager.cursor, reload]);
   const set = (n) => (e) => { pager.reset(); setFilters({ ...filters, [n]: e.target.value }); };
   const byId = Object.fromEntries(webhooks.map((w) => [w.id, w]));
