@@ -17,7 +17,7 @@ Result<http::Response> CreatePortalLink(ApiContext& ctx, const http::Request& re
   int64_t ttl_s = kDefaultPortalTtlS;
   if (!request.body.empty()) {
     ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
-    ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> ttl, OptionalInt(body, "expires_in_s", 60, kMaxPortalTtlS));
+    ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> ttl, OptionalInt(body, "expires_in_s", 1, kMaxPortalTtlS));
     if (ttl) ttl_s = *ttl;
   }
   if (ctx.auth.portal_key().empty()) return Unavailable("Portal links are not enabled on this server.");
