@@ -138,4 +138,8 @@ class SqliteStore final : public Store {
   int open_count_ = 0;                             // GUARDED_BY(mu_)
 };
 
+// The delivery-bucket query (sqlite_ui.cc), with ?1 organization, ?2 from, ?3 to (unix ms),
+// ?4 bucket width (ms) and, by_webhook, ?5 webhook id. Exposed for the query-plan test.
+std::string DeliveryBucketsSql(bool by_webhook);
+
 }  // namespace ulak::store::sqlite

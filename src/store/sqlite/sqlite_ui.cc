@@ -5,13 +5,12 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
-namespace {
 
 // Nearest-rank p95 per bucket with window functions (SQLite has no percentile aggregate):
 // the smallest response time whose row number reaches ceil(0.95 n). PostgreSQL runs the same
 // query, so both stores give the same numbers. The WHERE clause is served by
 // attempts_by_time (organization) or attempts_by_webhook_time (webhook).
-std::string BucketSql(bool by_webhook) {
+std::string DeliveryBucketsSql(bool by_webhook) {
   const std::string where = by_webhook
       ? "WHERE webhook_id = ?5 AND organization_id = ?1 AND created_at >= ?2 AND created_at < ?3"
       : "WHERE organization_id = ?1 AND created_at >= ?2 AND created_at < ?3";
@@ -23,6 +22,8 @@ std::string BucketSql(bool by_webhook) {
          "AVG(response_time_ms), MIN(CASE WHEN rn * 100 >= n * 95 THEN response_time_ms END) "
          "FROM r GROUP BY b ORDER BY b";
 }
+
+namespace {
 
 Inbox ReadInbox(Statement& st) {
   return Inbox{st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), static_cast<int>(st.ColumnInt(3)),
@@ -36,7 +37,7 @@ constexpr char kInboxColumns[] = "SELECT id, organization_id, name, response_sta
 Result<std::vector<DeliveryBucket>> SqliteStore::GetDeliveryBuckets(const DeliveryBucketFilter& f) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   const bool by_webhook = !f.webhook_id.empty();
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(BucketSql(by_webhook)));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(DeliveryBucketsSql(by_webhook)));
   st->Bind(1, f.organization_id).Bind(2, ToUnixMillis(f.from)).Bind(3, ToUnixMillis(f.to)).Bind(4, f.bucket_ms);
   if (by_webhook) st->Bind(5, f.webhook_id);
   std::vector<DeliveryBucket> out;
