@@ -50,7 +50,10 @@ Result<http::Response> WhoAmI(const Principal& principal) {
 
 Result<std::string> LoadPortalSigningKey(store::Store& store, const crypto::SecretBox& box, Random& random) {
   ULAK_ASSIGN_OR_RETURN(std::string fresh, box.Seal(crypto::HexEncode(random.Bytes(32)), random));
-  ULAK_ASSIGN_OR_RETURN(std::string stored, store.PutSettingIfAbsent(kSettingName, fresh));
+  // Named after the master key: after a master-key rotation a new signing key is made (the
+  // old one could no longer be opened), which only ends the links issued before it.
+  const std::string name = std::string(kSettingName) + ":" + box.current_key_id();
+  ULAK_ASSIGN_OR_RETURN(std::string stored, store.PutSettingIfAbsent(name, fresh));
   return box.Open(stored);
 }
 

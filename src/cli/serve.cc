@@ -153,8 +153,7 @@ int RunServe(const Config& config) {
   if (portal_key.ok()) {
     auth.EnablePortal(std::move(portal_key).value(), clock);
   } else {
-    // E.g. the master key was rotated since the key was sealed: portal links stay off rather
-    // than keeping the server down; the API keys work as before.
+    // Portal links stay off rather than keeping the server down; API keys work as before.
     Log(LogLevel::kWarn, "portal links disabled: cannot load the portal signing key",
         {{"detail", portal_key.status().message()}});
   }
