@@ -120,6 +120,13 @@ TEST_F(UiApiE2E, PortalTokensAreScopedTamperProofShortLivedAndRevocable) {
   ExpectError(Call("POST", "/api/organizations/" + a + "/portal", token), 403, "forbidden");
   ExpectError(Call("POST", "/api/organizations", token, R"({"name":"x"})"), 403, "forbidden");
   ExpectError(Call("GET", "/api/organizations", token), 403, "forbidden");
+  HttpResult own = Call("POST", "/api/webhooks", a_key, R"({"name":"a","url":"https://example.com/a","events":["*"]})");
+  ASSERT_EQ(own.status, 201) << own.body;
+  const std::string own_id(Json(own).at("webhook").at("id").as_string());
+  ExpectError(Call("PATCH", "/api/webhooks/" + own_id, token, R"({"regenerate_secret":true})"), 403, "forbidden");
+  HttpResult seen = Call("GET", "/api/webhooks/" + own_id, token);
+  ASSERT_EQ(seen.status, 200);
+  EXPECT_EQ(seen.body.find("secret_key"), std::string::npos) << seen.body;
 
   // Tampered: a changed signature, or the same signature over another organization.
   std::string tampered = token;
