@@ -61,7 +61,7 @@ function SignIn({ onSignedIn, error: initialError }) {
     <form onSubmit=${submit} aria-label="Sign in">
       <div class="field">
         <label for=${id}>API key (admin or organization)</label>
-        <input id=${id} type="password" autocomplete="off" spellcheck="false" required
+        <input id=${id} type="password" autocomplete="off" spellcheck=${false} required
                value=${key} onInput=${(e) => setKey(e.target.value)} />
       </div>
       <${ErrorBox} error=${error} />

@@ -14,6 +14,8 @@ function AttemptDetail({ a, webhook }) {
   return html`<div class="detail" data-testid="attempt-detail">
     <h3>Request</h3>
     <p><code>POST ${a.request_url}</code></p>
+    <p class="muted">Headers: the signature and ids this attempt sent, the webhook's custom headers and the
+      ones every delivery carries (webhook-timestamp and webhook-signature are not logged).</p>
     <table class="kv"><caption class="sr-only">Request headers</caption>
       <tbody>${headers.map(([k, v]) => html`<tr><th scope="row">${k}</th><td><code>${v}</code></td></tr>`)}</tbody></table>
     <pre class="body" aria-label="Request body">${pretty(a.request_body)}</pre>

@@ -42,13 +42,13 @@ function SourceForm({ who, onDone, onCancel }) {
       </${Field}>
     </div>
     <${Field} label="Signing secrets (one per line)" id=${id('secrets')} name="secrets" error=${error}>
-      <textarea id=${id('secrets')} rows="2" spellcheck="false" value=${f.secrets} onInput=${set('secrets')}></textarea>
+      <textarea id=${id('secrets')} rows="2" spellcheck=${false} value=${f.secrets} onInput=${set('secrets')}></textarea>
     </${Field}>
     <${Field} label="Options (JSON, provider specific; optional)" id=${id('options')} name="options" error=${error}>
-      <textarea id=${id('options')} rows="2" spellcheck="false" value=${f.options} onInput=${set('options')}></textarea>
+      <textarea id=${id('options')} rows="2" spellcheck=${false} value=${f.options} onInput=${set('options')}></textarea>
     </${Field}>
     <${Field} label='Event map (JSON, e.g. [{"match": "invoice.*", "event": "billing"}]; optional)' id=${id('event_map')} name="event_map" error=${error}>
-      <textarea id=${id('event_map')} rows="2" spellcheck="false" value=${f.event_map} onInput=${set('event_map')}></textarea>
+      <textarea id=${id('event_map')} rows="2" spellcheck=${false} value=${f.event_map} onInput=${set('event_map')}></textarea>
     </${Field}>
     <div class="check"><input id=${id('def')} type="checkbox" checked=${f.default_for_provider} onChange=${set('default_for_provider')} />
       <label for=${id('def')}>Default source for this provider</label></div>

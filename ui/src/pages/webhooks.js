@@ -78,7 +78,7 @@ function WebhookForm({ who, webhook, prefillUrl, onDone, onCancel }) {
     <input id=${id(n)} type=${extra.type || 'text'} value=${f[n]} onInput=${set(n)} required=${!!extra.required} />
   </${Field}>`;
   const area = (n, label, hint) => html`<${Field} label=${label} id=${id(n)} name=${n} error=${error} hint=${hint}>
-    <textarea id=${id(n)} rows="3" spellcheck="false" value=${f[n]} onInput=${set(n)}></textarea>
+    <textarea id=${id(n)} rows="3" spellcheck=${false} value=${f[n]} onInput=${set(n)}></textarea>
   </${Field}>`;
   const check = (n, label) => html`<div class="check"><input id=${id(n)} type="checkbox" checked=${f[n]} onChange=${set(n)} />
     <label for=${id(n)}>${label}</label></div>`;
