@@ -7,15 +7,14 @@ find_program(ULAK_NODE node REQUIRED)
 set(ULAK_UI_NODE ${CMAKE_BINARY_DIR}/ui-node)  # node_modules for the build and the browser tests
 set(ULAK_UI_DIST ${CMAKE_BINARY_DIR}/ui-dist)
 set(ULAK_UI_ASSETS_CC ${CMAKE_BINARY_DIR}/generated/ui_assets.cc)
-file(MAKE_DIRECTORY ${ULAK_UI_NODE})  # npm ci's working directory
 file(GLOB_RECURSE ULAK_UI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ui/src/*)
 
 add_custom_command(
   OUTPUT ${ULAK_UI_NODE}/node_modules/.ulak-installed
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${ULAK_UI_NODE}
   COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/ui/package.json ${CMAKE_SOURCE_DIR}/ui/package-lock.json ${ULAK_UI_NODE}/
-  COMMAND ${ULAK_NPM} ci --no-audit --no-fund --loglevel=error
+  COMMAND ${ULAK_NPM} ci --prefix ${ULAK_UI_NODE} --no-audit --no-fund --loglevel=error
   COMMAND ${CMAKE_COMMAND} -E touch ${ULAK_UI_NODE}/node_modules/.ulak-installed
-  WORKING_DIRECTORY ${ULAK_UI_NODE}
   DEPENDS ${CMAKE_SOURCE_DIR}/ui/package.json ${CMAKE_SOURCE_DIR}/ui/package-lock.json
   COMMENT "npm ci (ui/package-lock.json)"
   VERBATIM)
