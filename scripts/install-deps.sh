@@ -19,6 +19,12 @@ packages=(
   clang-14 libclang-rt-14-dev
   # `systemd-analyze verify deploy/ulak.service` (tests/e2e/deploy_e2e_test.cc)
   systemd
+  # the web UI's build (npm ci + esbuild, ui/) and the end-to-end tests' npm packages; npm
+  # is added below only when missing (a NodeSource nodejs carries its own npm and conflicts
+  # with Debian's)
+  nodejs
+  # the browser tests (tests/browser): headless Chromium driven by playwright-core
+  chromium
 )
 
 missing=()
@@ -26,6 +32,7 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

@@ -3,12 +3,16 @@
 #include "api/handler.h"
 #include "api/json_io.h"
 #include "api/events.h"
+#include "api/inboxes.h"
 #include "api/incoming.h"
 #include "api/openapi.h"
 #include "api/operations.h"
+#include "api/portal.h"
 #include "api/registry.h"
 #include "api/sources.h"
 #include "api/templates.h"
+#include "api/stats.h"
+#include "api/ui.h"
 #include "api/organizations.h"
 #include "api/webhooks.h"
 #include "common/metrics.h"
@@ -51,6 +55,10 @@ http::Router BuildRouter(ApiContext& ctx) {
   AddRegistryRoutes(ctx, router);
   AddOperationRoutes(ctx, router);
   AddEventRoutes(ctx, router);
+  AddPortalRoutes(ctx, router);
+  AddStatsRoutes(ctx, router);
+  AddInboxRoutes(ctx, router);
+  AddUiRoutes(ctx, router);
   return router;
 }
 

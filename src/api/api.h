@@ -32,6 +32,8 @@ struct ApiContext {
   std::string cron_secret;  // CRON_SECRET: authorizes POST /api/webhooks/retry; empty: admin key only
   delivery::DeliveryOperations* operations = nullptr;
   SourceCache* sources = nullptr;  // incoming sources parsed once; required by the receive routes
+  // The web UI's CSP frame-ancestors (ULAK_UI_FRAME_ANCESTORS), for embedding the portal.
+  std::string ui_frame_ancestors = "'none'";
 };
 
 http::Router BuildRouter(ApiContext& ctx);

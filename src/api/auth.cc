@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include "api/portal_token.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 
@@ -29,6 +30,7 @@ Result<Principal> Authenticator::Authenticate(const http::Request& request) cons
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return Unauthenticated("The bearer token is empty.");
+  if (value.starts_with(kPortalTokenPrefix)) return AuthenticatePortal(value);
 
   const std::string hash = HashKey(value);
   if (!admin_key_hash_.empty() && crypto::ConstantTimeEquals(hash, admin_key_hash_)) {
@@ -52,6 +54,17 @@ Result<Principal> Authenticator::Authenticate(const http::Request& request) cons
   std::lock_guard lock(mu_);
   if (cache_.size() > 100'000) cache_.clear();  // bounded: keys are few, garbage tokens are not cached
   cache_[hash] = Cached{principal, now + kCacheTtl};
+  return principal;
+}
+
+Result<Principal> Authenticator::AuthenticatePortal(std::string_view token) const {
+  ULAK_ASSIGN_OR_RETURN(PortalClaims claims, VerifyPortalToken(portal_key_, token, portal_clock_->Now()));
+  // Not cached: a revocation must take effect at once, and this is one primary-key read.
+  ULAK_ASSIGN_OR_RETURN(int64_t generation, store_.GetPortalGeneration(claims.organization_id));
+  if (generation != claims.generation) return Unauthenticated("This portal link has been revoked.");
+  Principal principal;
+  principal.organization_id = std::move(claims.organization_id);
+  principal.is_portal = true;
   return principal;
 }
 
@@ -82,6 +95,11 @@ Result<std::string> ResolveOrganization(const Principal& principal,
     return org.status();
   }
   return org->id;
+}
+
+Status RequireNotPortal(const Principal& principal) {
+  if (!principal.is_portal) return Status::Ok();
+  return PermissionDenied("A portal session cannot manage API keys, portal links or secrets.");
 }
 
 Status RequireAdmin(const Principal& principal) {

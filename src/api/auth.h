@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
 #include "http/message.h"
@@ -23,6 +24,9 @@ struct Principal {
   bool is_admin = false;
   std::string organization_id;  // empty for the admin
   std::string key_id;           // empty for the admin
+  // A tenant portal session (api/portal_token.h): acts on organization_id like its key, but
+  // never manages API keys or portal links and never rotates secrets (RequireNotPortal).
+  bool is_portal = false;
 };
 
 // A newly minted key: the secret (returned to the caller once) and what is stored.
@@ -46,6 +50,12 @@ class Authenticator {
   Result<Principal> Authenticate(const http::Request& request) const;
   // Forgets a deleted key at once on this node; other nodes within kCacheTtl.
   void Forget(const std::string& key_id) const;
+  // Accepts portal tokens signed with signing_key (empty: none). Call before serving.
+  void EnablePortal(std::string signing_key, const Clock& clock) {
+    portal_key_ = std::move(signing_key);
+    portal_clock_ = &clock;
+  }
+  const std::string& portal_key() const { return portal_key_; }
 
   // Keys found in the store are remembered this long, so most requests skip the store.
   static constexpr std::chrono::milliseconds kCacheTtl{5000};
@@ -57,6 +67,9 @@ class Authenticator {
   };
   store::Store& store_;
   const std::string admin_key_hash_;
+  std::string portal_key_;
+  const Clock* portal_clock_ = &SystemClock::Instance();
+  Result<Principal> AuthenticatePortal(std::string_view token) const;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, Cached> cache_;  // GUARDED_BY(mu_): by key hash
 };
@@ -70,5 +83,7 @@ Result<std::string> ResolveOrganization(const Principal& principal,
                                         std::string_view field, store::Store& store);
 
 Status RequireAdmin(const Principal& principal);
+// kPermissionDenied for a portal session: API keys, portal links and secret rotation.
+Status RequireNotPortal(const Principal& principal);
 
 }  // namespace ulak::api

@@ -70,6 +70,7 @@ Result<http::Response> GetOrganization(ApiContext& ctx, const http::PathParams& 
 }
 
 Result<http::Response> CreateKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireNotPortal(principal));
   ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
   const MintedKey minted = MintKey(ctx.random, kOrganizationKeyPrefix);
   const store::ApiKey key = NewKeyRecord(ctx, org_id, minted);
@@ -79,6 +80,7 @@ Result<http::Response> CreateKey(ApiContext& ctx, const http::PathParams& params
 
 Result<http::Response> ListKeys(ApiContext& ctx, const http::Request& request, const http::PathParams& params,
                                 const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireNotPortal(principal));
   ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
   ULAK_ASSIGN_OR_RETURN(store::PageRequest page, ParsePageRequest(request));
   ULAK_ASSIGN_OR_RETURN(store::Page<store::ApiKey> result, ctx.store.ListApiKeys(org_id, page));
@@ -90,6 +92,7 @@ Result<http::Response> ListKeys(ApiContext& ctx, const http::Request& request, c
 }
 
 Result<http::Response> DeleteKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireNotPortal(principal));
   ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
   ULAK_RETURN_IF_ERROR(ctx.store.DeleteApiKey(org_id, params.Get("key_id")));
   ctx.auth.Forget(params.Get("key_id"));

@@ -159,6 +159,7 @@ Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& reques
     return InvalidArgument("grace_period_s only applies with regenerate_secret: true.").WithField("grace_period_s");
   }
   if (regenerate.value_or(false)) {
+    ULAK_RETURN_IF_ERROR(RequireNotPortal(principal));
     // With a grace period the old secret keeps signing (a second webhook-signature) until
     // receivers have switched.
     if (grace_s.value_or(0) > 0) {

@@ -9,6 +9,7 @@
 #include "api/registry.h"
 #include "api/source_cache.h"
 #include "cli/commands.h"
+#include "api/portal.h"
 #include "cli/master_key.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -148,9 +149,20 @@ int RunServe(const Config& config) {
   }
 
   api::Authenticator auth(*store, admin->hash);
+  Result<std::string> portal_key = api::LoadPortalSigningKey(*store, **box, random);
+  if (portal_key.ok()) {
+    auth.EnablePortal(std::move(portal_key).value(), clock);
+  } else {
+    // Portal links stay off rather than keeping the server down; API keys work as before.
+    Log(LogLevel::kWarn, "portal links disabled: cannot load the portal signing key",
+        {{"detail", portal_key.status().message()}});
+  }
   api::SourceCache source_cache(*store);
   api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
                       ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or("")), &operations, &source_cache};
+  if (std::optional<std::string> fa = ProcessEnv("ULAK_UI_FRAME_ANCESTORS"); fa && !fa->empty()) {
+    ctx.ui_frame_ancestors = *fa;
+  }
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),

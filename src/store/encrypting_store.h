@@ -115,6 +115,35 @@ class EncryptingStore final : public Store {
   Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) override;
   Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) override;
 
+  // Web UI: nothing here carries a secret, so straight through.
+  Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) override {
+    return inner_->GetDeliveryBuckets(filter);
+  }
+  Result<int64_t> GetPortalGeneration(std::string_view organization_id) override {
+    return inner_->GetPortalGeneration(organization_id);
+  }
+  Result<int64_t> RevokePortalTokens(std::string_view organization_id) override {
+    return inner_->RevokePortalTokens(organization_id);
+  }
+  Status CreateInbox(const Inbox& inbox) override { return inner_->CreateInbox(inbox); }
+  Result<Inbox> GetInbox(std::string_view organization_id, std::string_view id) override {
+    return inner_->GetInbox(organization_id, id);
+  }
+  Result<std::vector<Inbox>> ListInboxes(std::string_view organization_id) override {
+    return inner_->ListInboxes(organization_id);
+  }
+  Status UpdateInbox(const Inbox& inbox) override { return inner_->UpdateInbox(inbox); }
+  Status DeleteInbox(std::string_view organization_id, std::string_view id) override {
+    return inner_->DeleteInbox(organization_id, id);
+  }
+  Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) override {
+    return inner_->RecordInboxRequest(request, keep_max, keep_since);
+  }
+  Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
+                                                      int limit) override {
+    return inner_->ListInboxRequests(inbox_id, since, limit);
+  }
+
  private:
   Result<Webhook> Sealed(Webhook webhook) const;
   Result<Source> Sealed(Source source) const;

@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "store/types.h"
+#include "store/ui_types.h"
 
 namespace ulak::store {
 
@@ -139,6 +140,28 @@ class Store {
   virtual Result<AttemptStats> GetAttemptStats(const AttemptFilter& filter) = 0;
   // Both of the above from one consistent snapshot.
   virtual Result<AttemptLog> ListAttemptsWithStats(const AttemptFilter& filter) = 0;
+
+  // --- web UI: delivery charts, tenant portal revocation, request inboxes ---
+  // Buckets with at least one attempt, oldest first, computed in the database.
+  virtual Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) = 0;
+  // The organization's portal token generation: 0 until RevokePortalTokens first runs.
+  virtual Result<int64_t> GetPortalGeneration(std::string_view organization_id) = 0;
+  // Increments the generation (invalidating every token signed with an older one); returns it.
+  virtual Result<int64_t> RevokePortalTokens(std::string_view organization_id) = 0;
+  virtual Status CreateInbox(const Inbox& inbox) = 0;
+  // Scoped like GetWebhook: empty organization_id means any organization.
+  virtual Result<Inbox> GetInbox(std::string_view organization_id, std::string_view id) = 0;
+  // Newest first.
+  virtual Result<std::vector<Inbox>> ListInboxes(std::string_view organization_id) = 0;
+  // Replaces name and response_status.
+  virtual Status UpdateInbox(const Inbox& inbox) = 0;
+  virtual Status DeleteInbox(std::string_view organization_id, std::string_view id) = 0;
+  // Stores the request, then drops the inbox's requests received before keep_since and all
+  // but its keep_max newest, in one transaction.
+  virtual Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) = 0;
+  // Newest first, received at or after since.
+  virtual Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
+                                                              int limit) = 0;
 };
 
 // Opens the store a database URL names: "sqlite:PATH" (or a bare path), or PostgreSQL by

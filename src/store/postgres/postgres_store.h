@@ -86,6 +86,19 @@ class PostgresStore final : public Store {
   Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
   Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
 
+  // Web UI (stats, portal, inboxes): postgres_ui.cc.
+  Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) override;
+  Result<int64_t> GetPortalGeneration(std::string_view organization_id) override;
+  Result<int64_t> RevokePortalTokens(std::string_view organization_id) override;
+  Status CreateInbox(const Inbox& inbox) override;
+  Result<Inbox> GetInbox(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<Inbox>> ListInboxes(std::string_view organization_id) override;
+  Status UpdateInbox(const Inbox& inbox) override;
+  Status DeleteInbox(std::string_view organization_id, std::string_view id) override;
+  Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) override;
+  Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
+                                                      int limit) override;
+
 
   // Shared work: postgres_claims.cc.
   bool SharesWork() const override { return true; }

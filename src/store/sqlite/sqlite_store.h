@@ -87,6 +87,19 @@ class SqliteStore final : public Store {
   Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
   Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
 
+  // Web UI (stats, portal, inboxes): sqlite_ui.cc.
+  Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) override;
+  Result<int64_t> GetPortalGeneration(std::string_view organization_id) override;
+  Result<int64_t> RevokePortalTokens(std::string_view organization_id) override;
+  Status CreateInbox(const Inbox& inbox) override;
+  Result<Inbox> GetInbox(std::string_view organization_id, std::string_view id) override;
+  Result<std::vector<Inbox>> ListInboxes(std::string_view organization_id) override;
+  Status UpdateInbox(const Inbox& inbox) override;
+  Status DeleteInbox(std::string_view organization_id, std::string_view id) override;
+  Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) override;
+  Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
+                                                      int limit) override;
+
  private:
   // A pooled connection, returned to the pool when the lease ends.
   class Lease {
@@ -124,5 +137,9 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mu_)
   int open_count_ = 0;                             // GUARDED_BY(mu_)
 };
+
+// The delivery-bucket query (sqlite_ui.cc), with ?1 organization, ?2 from, ?3 to (unix ms),
+// ?4 bucket width (ms) and, by_webhook, ?5 webhook id. Exposed for the query-plan test.
+std::string DeliveryBucketsSql(bool by_webhook);
 
 }  // namespace ulak::store::sqlite
