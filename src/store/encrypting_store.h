@@ -70,6 +70,9 @@ class EncryptingStore final : public Store {
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  // Dead letters carry no secret: straight through.
+  Status RecordDeadOutcome(const DeadOutcome& dead) override { return inner_->RecordDeadOutcome(dead); }
+  Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override { return inner_->ListDeadOutcomes(limit); }
   bool SharesWork() const override { return inner_->SharesWork(); }
   // Neither part carries a secret: straight through, keeping the inner store's one transaction.
   Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
