@@ -122,8 +122,11 @@ void StoreWriter::Run() {
     for (auto& p : publishes) requests.push_back(std::move(p.request));
     Result<std::vector<PublishResult>> results = store_.CommitBatch(requests, outcomes);
     Status outcome_status = results.status();
-    if (!results.ok() && !requests.empty() && !outcomes.empty()) {
-      // One bad half must not fail the other: commit them apart.
+    if (!results.ok() && results.status().code() != ErrorCode::kUnavailable && !requests.empty() &&
+        !outcomes.empty()) {
+      // One bad half must not fail the other: commit them apart. Not when the store is
+      // unavailable: both would fail again, and a commit that reported failure but happened
+      // would have its publishes inserted twice.
       results = store_.CommitBatch(requests, {});
       outcome_status = store_.CommitBatch({}, outcomes).status();
     }
