@@ -7,6 +7,7 @@
 #include "common/random.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 namespace ulak {
 namespace delivery {
@@ -32,6 +33,8 @@ struct ApiContext {
   std::string cron_secret;  // CRON_SECRET: authorizes POST /api/webhooks/retry; empty: admin key only
   delivery::DeliveryOperations* operations = nullptr;
   SourceCache* sources = nullptr;  // incoming sources parsed once; required by the receive routes
+  // The group-commit writer: /readyz reports not ready while its last commit failed.
+  const store::StoreWriter* writer = nullptr;
 };
 
 http::Router BuildRouter(ApiContext& ctx);

@@ -151,6 +151,7 @@ int RunServe(const Config& config) {
   api::SourceCache source_cache(*store);
   api::ApiContext ctx{*store, clock, random, auth, &publisher, &engine, config.mode,
                       ProcessEnv("CRON_SECRET").value_or(ProcessEnv("ULAK_CRON_SECRET").value_or("")), &operations, &source_cache};
+  ctx.writer = &writer;
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),

@@ -1,0 +1,101 @@
+// End-to-end tests of issue 15's defects on the real `ulak serve`: an incoming event type
+// the API would refuse, an idempotency key reused with another body, and readiness (and
+// publishes) when the database file is removed or replaced under the running server.
+#include <boost/json/serialize.hpp>
+
+#include <filesystem>
+
+#include "e2e/server_fixture.h"
+
+namespace ulak::testing {
+namespace {
+
+namespace json = boost::json;
+
+class ReliabilityE2E : public ServerFixture {};
+
+TEST_F(ReliabilityE2E, AnIncomingEventTypeTheApiWouldRefuseIsRejectedWithAReason) {
+  auto [org, key] = CreateOrg("kebab");
+  HttpResult created = Call("POST", "/api/sources", key,
+                            json::serialize(json::object{{"name", "n8n"}, {"provider", "header"},
+                                                         {"secrets", json::array{"n8n-shared-secret-0123456789"}}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string source = std::string(Json(created).at("source").at("id").as_string());
+
+  // "a b/../\u0000": a space, a path climb and a NUL.
+  const std::string body = R"({"type":"a b/../\u0000","order":1})";
+  HttpResult r = Call("POST", "/api/incoming/" + source, "", body, {"X-Webhook-Secret: n8n-shared-secret-0123456789"});
+  ExpectError(r, 400, "invalid_event_type");
+  EXPECT_NE(r.body.find("event_map"), std::string::npos) << r.body;
+
+  HttpResult logs = Call("GET", "/api/incoming/logs?source_id=" + source, key);
+  ASSERT_EQ(logs.status, 200) << logs.body;
+  const json::value listed = Json(logs);
+  const json::array& rows = listed.at("requests").as_array();
+  ASSERT_EQ(rows.size(), 1u) << logs.body;
+  EXPECT_EQ(rows[0].at("status").as_string(), "rejected");
+  EXPECT_NE(std::string(rows[0].at("reason").as_string()).find("is not valid"), std::string::npos);
+  EXPECT_EQ(rows[0].at("provider_event_type").as_string(), "a b/../\\u0000");  // escaped, never a raw NUL
+
+  // A valid type from the same sender is accepted.
+  HttpResult ok = Call("POST", "/api/incoming/" + source, "", R"({"type":"order.paid"})",
+                       {"X-Webhook-Secret: n8n-shared-secret-0123456789"});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Json(ok).at("event").as_string(), "header.order.paid");
+}
+
+TEST_F(ReliabilityE2E, AnIdempotencyKeyReusedWithAnotherBodyIsAConflict) {
+  auto [org, key] = CreateOrg("kebab");
+  const std::string first = R"({"event":"order.created","data":{"id":1,"total":10}})";
+  HttpResult a = Call("POST", "/api/events", key, first, {"Idempotency-Key: order-1"});
+  ASSERT_EQ(a.status, 202) << a.body;
+  // The same body (keys in another order) is the same request: the first result again.
+  HttpResult same = Call("POST", "/api/events", key, R"({"data":{"total":10,"id":1},"event":"order.created"})",
+                         {"Idempotency-Key: order-1"});
+  ASSERT_EQ(same.status, 202) << same.body;
+  EXPECT_EQ(same.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(Json(same).at("event").at("id"), Json(a).at("event").at("id"));
+  // Another body, another type, or other metadata under the same key: 409.
+  ExpectError(Call("POST", "/api/events", key, R"({"event":"order.created","data":{"id":1,"total":99}})",
+                   {"Idempotency-Key: order-1"}),
+              409, "idempotency_conflict");
+  ExpectError(Call("POST", "/api/events", key, R"({"event":"order.deleted","data":{"id":1,"total":10}})",
+                   {"Idempotency-Key: order-1"}),
+              409, "idempotency_conflict");
+  ExpectError(Call("POST", "/api/events", key,
+                   R"({"event":"order.created","data":{"id":1,"total":10},"metadata":{"x":1}})",
+                   {"Idempotency-Key: order-1"}),
+              409, "idempotency_conflict");
+  // event_id in the body is the same key.
+  ExpectError(Call("POST", "/api/events", key, R"({"event":"order.created","event_id":"order-1","data":{}})"), 409,
+              "idempotency_conflict");
+}
+
+TEST_F(ReliabilityE2E, ReadyzAndPublishesAnswer503WhenTheDatabaseFileIsReplaced) {
+  auto [org, key] = CreateOrg("kebab");
+  const std::string event = R"({"event":"order.created","data":{"id":1}})";
+  ASSERT_EQ(Call("GET", "/readyz", "").status, 200);
+  ASSERT_EQ(Call("POST", "/api/events", key, event).status, 202);
+
+  // A restore done carelessly: the file at the path is now another file (another inode).
+  std::filesystem::copy_file(DbPath(), DbPath() + ".copy");
+  std::filesystem::rename(DbPath() + ".copy", DbPath());
+  HttpResult ready = Call("GET", "/readyz", "");
+  ExpectError(ready, 503, "unavailable");
+  EXPECT_NE(ready.body.find("replaced"), std::string::npos) << ready.body;
+  EXPECT_EQ(ready.Header("Retry-After"), "1");
+  HttpResult publish = Call("POST", "/api/events", key, event);
+  ExpectError(publish, 503, "unavailable");
+  EXPECT_EQ(publish.Header("Retry-After"), "1");
+
+  // Removed altogether: the same.
+  std::filesystem::remove(DbPath());
+  HttpResult gone = Call("GET", "/readyz", "");
+  ExpectError(gone, 503, "unavailable");
+  EXPECT_NE(gone.body.find("removed"), std::string::npos) << gone.body;
+  ExpectError(Call("POST", "/api/events", key, event), 503, "unavailable");
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);  // alive, only not ready
+}
+
+}  // namespace
+}  // namespace ulak::testing
