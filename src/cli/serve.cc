@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/master_key.h"
 #include "common/log.h"
+#include "common/fd_limit.h"
 #include "common/metrics.h"
 #include "common/ids.h"
 #include "delivery/claimer.h"
@@ -41,6 +42,7 @@ http::ServerOptions ServerOptionsFrom(const Config& config, const std::string& h
   o.max_body_bytes = config.max_body_bytes;
   o.max_header_bytes = config.max_header_bytes;
   o.max_header_count = config.max_header_count;
+  o.max_connections = config.max_connections > 0 ? config.max_connections : DefaultMaxConnections(OpenFileLimit());
   o.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   o.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
   o.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);

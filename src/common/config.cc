@@ -54,6 +54,8 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_pending_deliveries", c.max_pending_deliveries); }},
       {"lease_s", "ULAK_LEASE_S",
        [](Config& c, const std::string& v) { return ParseNumber(v, "lease_s", c.lease_s); }},
+      {"max_connections", "ULAK_MAX_CONNECTIONS",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "max_connections", c.max_connections); }},
       {"max_header_bytes", nullptr,
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_bytes", c.max_header_bytes); }},
       {"max_header_count", nullptr,
