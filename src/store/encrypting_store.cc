@@ -1,5 +1,7 @@
 #include "store/encrypting_store.h"
 
+#include "store/sealed_headers.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -59,6 +61,9 @@ Result<Webhook> EncryptingStore::Sealed(Webhook webhook) const {
   if (!webhook.template_auth_json.empty()) {
     ULAK_ASSIGN_OR_RETURN(webhook.template_auth_json, box_->Seal(webhook.template_auth_json, random_));
   }
+  ULAK_ASSIGN_OR_RETURN(webhook.custom_headers_json,
+                        MapHeaderValues(webhook.custom_headers_json,
+                                        [this](std::string_view value) { return box_->Seal(value, random_); }));
   return webhook;
 }
 
@@ -83,6 +88,11 @@ Status EncryptingStore::Open(Webhook& webhook) const {
     if (!auth.ok()) return InContext(auth.status(), "webhook", webhook.id);
     webhook.template_auth_json = std::move(auth).value();
   }
+  // Values stored before headers were sealed are plaintext: Open returns them unchanged.
+  Result<std::string> headers =
+      MapHeaderValues(webhook.custom_headers_json, [this](std::string_view value) { return box_->Open(value); });
+  if (!headers.ok()) return InContext(headers.status(), "webhook", webhook.id);
+  webhook.custom_headers_json = std::move(headers).value();
   return Status::Ok();
 }
 
@@ -123,6 +133,13 @@ Result<ReencryptReport> EncryptingStore::ReencryptAll() {
     if (Status s = reseal(w.secret_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.previous_secret_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.template_auth_json); !s.ok()) return InContext(s, "webhook", w.id);
+    Result<std::string> headers = MapHeaderValues(w.custom_headers_json, [&reseal](std::string_view v) -> Result<std::string> {
+      std::string value(v);
+      ULAK_RETURN_IF_ERROR(reseal(value));
+      return value;
+    });
+    if (!headers.ok()) return InContext(headers.status(), "webhook", w.id);
+    w.custom_headers_json = std::move(headers).value();
     if (report.values == before) continue;
     // updated_at is kept: re-encryption changes no setting the user made.
     ULAK_RETURN_IF_ERROR(inner_->UpdateWebhook(w));
@@ -158,6 +175,10 @@ Status EncryptingStore::CheckAllSecretsOpen() {
     check(w.secret_key);
     check(w.previous_secret_key);
     check(w.template_auth_json);
+    (void)MapHeaderValues(w.custom_headers_json, [&check](std::string_view value) -> Result<std::string> {
+      check(std::string(value));
+      return std::string(value);
+    });
   }
   ULAK_ASSIGN_OR_RETURN(std::vector<Source> sources, inner_->ListAllSources(""));
   for (const Source& s : sources) {

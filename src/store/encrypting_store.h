@@ -1,6 +1,7 @@
 // EncryptingStore: keeps secrets encrypted at rest in any Store by wrapping it.
 //
-// Webhook secrets (secret_key, previous_secret_key, template_auth_json) and every string of a source's
+// Webhook secrets (secret_key, previous_secret_key, template_auth_json, each custom header's
+// value: sealed_headers.h) and every string of a source's
 // secrets_json are sealed with the master key (crypto::SecretBox) on the way in and opened on
 // the way out, so the wrapped store, its files, its WAL and its backups never hold a secret in
 // clear, while every caller above still sees plaintext. Being a decorator, it works the same

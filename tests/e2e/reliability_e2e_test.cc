@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "e2e/server_fixture.h"
 
@@ -95,6 +97,46 @@ TEST_F(ReliabilityE2E, ReadyzAndPublishesAnswer503WhenTheDatabaseFileIsReplaced)
   EXPECT_NE(gone.body.find("removed"), std::string::npos) << gone.body;
   ExpectError(Call("POST", "/api/events", key, event), 503, "unavailable");
   EXPECT_EQ(Call("GET", "/healthz", "").status, 200);  // alive, only not ready
+}
+
+
+TEST_F(ReliabilityE2E, CustomHeaderValuesAreEncryptedAtRestAndMaskedByTheApi) {
+  auto [org, key] = CreateOrg("kebab");
+  const std::string secret = "sk_live_customheader_1234567890";
+  HttpResult created = Call("POST", "/api/webhooks", key,
+                            json::serialize(json::object{{"name", "crm"},
+                                                         {"url", "http://127.0.0.1:9/hook"},
+                                                         {"events", json::array{"order.*"}},
+                                                         {"custom_headers", json::object{{"X-API-Key", secret}}}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.body.find(secret), std::string::npos) << created.body;
+  const std::string id = std::string(Json(created).at("webhook").at("id").as_string());
+  HttpResult got = Call("GET", "/api/webhooks/" + id, key);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Json(got).at("webhook").at("custom_headers").at("X-API-Key").as_string(), "\u2022\u2022\u2022\u20227890");
+
+  // Sending the mask back keeps the stored value; a mask of nothing stored is refused.
+  HttpResult patched = Call("PATCH", "/api/webhooks/" + id, key,
+                            json::serialize(json::object{{"custom_headers", json::object{{"X-API-Key", "\u2022\u2022\u2022\u20227890"},
+                                                                                         {"X-Tenant", "kebab-house-01"}}}}));
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const json::value after = Json(Call("GET", "/api/webhooks/" + id, key));
+  EXPECT_EQ(after.at("webhook").at("custom_headers").at("X-API-Key").as_string(), "\u2022\u2022\u2022\u20227890");
+  EXPECT_EQ(after.at("webhook").at("custom_headers").at("X-Tenant").as_string(), "\u2022\u2022\u2022\u2022e-01");
+  ExpectError(Call("PATCH", "/api/webhooks/" + id, key,
+                   json::serialize(json::object{{"custom_headers", json::object{{"X-API-Key", "\u2022\u2022\u2022\u20221111"}}}})),
+              422, "validation_error");
+
+  // Nothing in the database files holds the value in clear.
+  std::string bytes;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (entry.path().filename().string().rfind("ulak.db", 0) != 0) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(secret), std::string::npos);
+  EXPECT_EQ(bytes.find("kebab-house-01"), std::string::npos);
 }
 
 }  // namespace
