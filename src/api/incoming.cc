@@ -178,6 +178,24 @@ http::RouteHandler ReceiveForDefault(ApiContext& ctx, std::string provider) {
   };
 }
 
+// /api/webhooks/{provider}/{organization_id}: every organization's own provider path, beside
+// the server's one default (/api/webhooks/{provider}).
+http::RouteHandler ReceiveForOrganization(ApiContext& ctx, std::string provider) {
+  return [&ctx, provider](http::Request&& request, const http::PathParams& params, http::Reply reply) {
+    if (ctx.sources == nullptr) {
+      reply(ErrorFromStatus(Unavailable("Incoming webhooks are not set up on this server.")));
+      return;
+    }
+    Result<std::shared_ptr<const ParsedSource>> source =
+        ctx.sources->GetForOrganization(provider, std::string(params.Get("organization_id")));
+    if (!source.ok()) {
+      reply(ErrorFromStatus(source.status()));
+      return;
+    }
+    Receive(ctx, **source, std::move(request), reply);
+  };
+}
+
 boost::json::object IncomingJson(const store::IncomingRequest& r) {
   return {{"id", r.id},
           {"source_id", r.source_id},
@@ -231,6 +249,8 @@ void AddIncomingRoutes(ApiContext& ctx, http::Router& router) {
   using http::Method;
   router.Add(Method::kPost, "/api/webhooks/stripe", ReceiveForDefault(ctx, "stripe"));
   router.Add(Method::kPost, "/api/webhooks/apple", ReceiveForDefault(ctx, "apple"));
+  router.Add(Method::kPost, "/api/webhooks/stripe/{organization_id}", ReceiveForOrganization(ctx, "stripe"));
+  router.Add(Method::kPost, "/api/webhooks/apple/{organization_id}", ReceiveForOrganization(ctx, "apple"));
   router.Add(Method::kGet, "/api/incoming/logs",
              WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return ListIncoming(ctx, req, who); }));
   router.Add(Method::kPost, "/api/incoming/{source_id}", ReceiveForSource(ctx));

@@ -1,7 +1,12 @@
 // End-to-end tests of issue 15's defects on the real `ulak serve`: an incoming event type
 // the API would refuse, an idempotency key reused with another body, and readiness (and
 // publishes) when the database file is removed or replaced under the running server.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <boost/json/serialize.hpp>
+
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -137,6 +142,65 @@ TEST_F(ReliabilityE2E, CustomHeaderValuesAreEncryptedAtRestAndMaskedByTheApi) {
   EXPECT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find(secret), std::string::npos);
   EXPECT_EQ(bytes.find("kebab-house-01"), std::string::npos);
+}
+
+
+std::string StripeSignature(const std::string& secret, const std::string& body) {
+  const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::system_clock::now().time_since_epoch()).count());
+  const std::string signed_payload = t + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_payload.data()), signed_payload.size(), mac, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[mac[i] >> 4];
+    hex += kHex[mac[i] & 15];
+  }
+  return "t=" + t + ",v1=" + hex;
+}
+
+TEST_F(ReliabilityE2E, EachOrganizationHasItsOwnProviderPathAndTheConflictRevealsNoOtherOrganization) {
+  auto [org_a, key_a] = CreateOrg("a");
+  auto [org_b, key_b] = CreateOrg("b");
+  const std::string secret_a = "whsec_orgAsecret0123456789abcdefghij";
+  const std::string secret_b = "whsec_orgBsecret0123456789abcdefghij";
+  auto source = [](const std::string& secret, bool is_default) {
+    return json::serialize(json::object{{"name", "stripe"}, {"provider", "stripe"},
+                                        {"secrets", json::array{secret.c_str()}},
+                                        {"default_for_provider", is_default}});
+  };
+  HttpResult a = Call("POST", "/api/sources", key_a, source(secret_a, true));
+  ASSERT_EQ(a.status, 201) << a.body;
+  const std::string source_a = std::string(Json(a).at("source").at("id").as_string());
+
+  HttpResult claim = Call("POST", "/api/sources", key_b, source(secret_b, true));
+  ExpectError(claim, 409, "conflict");
+  EXPECT_EQ(claim.body.find(org_a), std::string::npos) << claim.body;
+  EXPECT_EQ(claim.body.find(source_a), std::string::npos) << claim.body;
+  EXPECT_NE(claim.body.find("/api/webhooks/stripe/" + org_b), std::string::npos) << claim.body;
+  // Organization A's own second claim names its own source.
+  HttpResult again = Call("POST", "/api/sources", key_a, source(secret_a, true));
+  ExpectError(again, 409, "conflict");
+  EXPECT_NE(again.body.find(source_a), std::string::npos) << again.body;
+
+  ASSERT_EQ(Call("POST", "/api/sources", key_b, source(secret_b, false)).status, 201);
+  const std::string body = R"({"id":"evt_b_1","type":"invoice.paid","data":{"object":{"id":"in_1"}}})";
+  HttpResult to_b = Call("POST", "/api/webhooks/stripe/" + org_b, "", body,
+                         {"Stripe-Signature: " + StripeSignature(secret_b, body)});
+  ASSERT_EQ(to_b.status, 200) << to_b.body;
+  EXPECT_EQ(Json(to_b).at("event").as_string(), "stripe.invoice.paid");
+  HttpResult logs = Call("GET", "/api/incoming/logs", key_b);
+  EXPECT_NE(logs.body.find("evt_b_1"), std::string::npos) << logs.body;
+  // B's secret does not open A's paths, and A's default path still serves A.
+  EXPECT_EQ(Call("POST", "/api/webhooks/stripe/" + org_a, "", body,
+                 {"Stripe-Signature: " + StripeSignature(secret_b, body)}).status, 400);
+  EXPECT_EQ(Call("POST", "/api/webhooks/stripe", "", body, {"Stripe-Signature: " + StripeSignature(secret_a, body)}).status,
+            200);
+  ExpectError(Call("POST", "/api/webhooks/stripe/no-such-organization", "", body,
+                   {"Stripe-Signature: " + StripeSignature(secret_b, body)}), 404, "not_found");
 }
 
 }  // namespace
