@@ -121,7 +121,7 @@ void StoreWriter::Run() {
     requests.reserve(publishes.size());
     for (auto& p : publishes) requests.push_back(std::move(p.request));
     Result<std::vector<PublishResult>> results = store_.CommitBatch(requests, outcomes);
-    Status outcome_status = results.status();
+    Status outcome_status = outcomes.empty() ? Status::Ok() : results.status();
     if (!results.ok() && results.status().code() != ErrorCode::kUnavailable && !requests.empty() &&
         !outcomes.empty()) {
       // One bad half must not fail the other: commit them apart. Not when the store is
@@ -129,6 +129,15 @@ void StoreWriter::Run() {
       // would have its publishes inserted twice.
       results = store_.CommitBatch(requests, {});
       outcome_status = store_.CommitBatch({}, outcomes).status();
+    }
+    // Readiness follows whether the store could write, not whether it liked every row; set
+    // before anyone is answered, so a client that got its answer sees readiness agree.
+    if (!results.ok() && results.status().code() == ErrorCode::kUnavailable) {
+      SetLastWrite(results.status());
+    } else if (outcome_status.code() == ErrorCode::kUnavailable) {
+      SetLastWrite(outcome_status);
+    } else {
+      SetLastWrite(Status::Ok());
     }
     for (size_t i = 0; i < publishes.size(); ++i) {
       if (results.ok()) {
@@ -148,13 +157,8 @@ void StoreWriter::Run() {
       finished += CommitOneByOne(outcomes, transient);
       if (outcomes.empty()) outcome_status = Status::Ok();
     }
-    // Readiness follows whether the store could write, not whether it liked every row.
-    if (!results.ok() && results.status().code() == ErrorCode::kUnavailable) {
-      SetLastWrite(results.status());
-    } else if (transient) {
-      SetLastWrite(Unavailable(outcome_status.message()));
-    } else {
-      SetLastWrite(Status::Ok());
+    if (transient && outcome_status.code() != ErrorCode::kUnavailable) {
+      SetLastWrite(Unavailable("the store is unavailable while recording attempts"));
     }
     if (outcome_status.ok()) {
       finished += outcomes.size();
