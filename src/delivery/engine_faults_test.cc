@@ -122,6 +122,8 @@ struct NetworkCase {
   bool first_try_fails;
 };
 
+void PrintTo(const NetworkCase& c, std::ostream* os) { *os << c.name; }
+
 class EngineNetworkFaultsTest : public EngineFaultsTest, public ::testing::WithParamInterface<NetworkCase> {};
 
 TEST_P(EngineNetworkFaultsTest, TheDeliveryEndsDeliveredAndEachTryIsLoggedOnce) {
