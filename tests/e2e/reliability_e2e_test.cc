@@ -1,18 +1,26 @@
 // End-to-end tests of issue 15's defects on the real `ulak serve`: an incoming event type
-// the API would refuse, an idempotency key reused with another body, and readiness (and
-// publishes) when the database file is removed or replaced under the running server.
+// the API would refuse, an idempotency key reused with another body, readiness (and
+// publishes) when the database file is removed or replaced under the running server, custom
+// header values at rest and in answers, per-organization provider paths, and connections
+// held beyond the descriptor limit.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "e2e/server_fixture.h"
+#include "support/sink.h"
 
 namespace ulak::testing {
 namespace {
@@ -201,6 +209,107 @@ TEST_F(ReliabilityE2E, EachOrganizationHasItsOwnProviderPathAndTheConflictReveal
             200);
   ExpectError(Call("POST", "/api/webhooks/stripe/no-such-organization", "", body,
                    {"Stripe-Signature: " + StripeSignature(secret_b, body)}), 404, "not_found");
+}
+
+
+// A raw keep-alive connection: opened before the flood, it is one of the server's open
+// connections and can keep talking while new ones are refused.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{};
+    tv.tv_sec = 10;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  bool connected() const { return connected_; }
+  // Sends one request and returns the status code of its answer (0: closed or timed out).
+  int Request(const std::string& method, const std::string& path, const std::string& key, const std::string& body,
+              std::string* answer = nullptr) {
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n";
+    if (!key.empty()) req += "Authorization: Bearer " + key + "\r\n";
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return 0;
+    std::string got;
+    char buf[4096];
+    for (;;) {
+      const size_t head_end = got.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        const size_t at = got.find("Content-Length: ");
+        const size_t length = at == std::string::npos || at > head_end ? 0 : std::stoul(got.substr(at + 16));
+        if (got.size() >= head_end + 4 + length) break;
+      }
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return 0;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    if (answer != nullptr) *answer = got.substr(got.find("\r\n\r\n") + 4);
+    return got.size() > 12 ? std::stoi(got.substr(9, 3)) : 0;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+TEST_F(ReliabilityE2E, HeldConnectionsBeyondTheDescriptorLimitStarveNothing) {
+  HttpSink sink;
+  auto [org, key] = CreateOrg("kebab");
+  ASSERT_EQ(Call("POST", "/api/webhooks", key,
+                 json::serialize(json::object{{"name", "crm"}, {"url", sink.Url("/hook")},
+                                              {"events", json::array{"order.*"}}})).status, 201);
+  // Restart the same database under `ulimit -n 300` (the child inherits the soft limit).
+  ASSERT_EQ(server_->StopWith(SIGTERM), 0);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 300;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  server_ = std::make_unique<UlakProcess>(ServeArgs(), std::vector<std::string>{"ULAK_ADMIN_KEY=" + kAdminKey},
+                                          dir_.path());
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int port = server_->WaitForPort();
+  ASSERT_GT(port, 0) << server_->Stderr();
+
+  RawConnection mine(port);
+  ASSERT_TRUE(mine.connected());
+  ASSERT_EQ(mine.Request("GET", "/healthz", "", ""), 200);
+  std::vector<std::unique_ptr<RawConnection>> flood;
+  for (int i = 0; i < 600; ++i) flood.push_back(std::make_unique<RawConnection>(port));
+  // While they are held, the server still publishes (its database) and delivers (a socket to
+  // the receiver): the flood got at most max_connections descriptors.
+  EXPECT_EQ(mine.Request("POST", "/api/events", key, R"({"event":"order.created","data":{"id":1}})"), 202);
+  EXPECT_TRUE(sink.WaitForCount("/hook", 1)) << server_->Stderr();
+  EXPECT_EQ(mine.Request("GET", "/healthz", "", ""), 200);
+  // Every flood connection was accepted by the kernel; ulak accepts each in turn and closes
+  // those beyond its limit at once: all but about 177 are counted as refused.
+  uint64_t refused = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (refused < 400 && std::chrono::steady_clock::now() < deadline) {
+    std::string metrics;
+    ASSERT_EQ(mine.Request("GET", "/metrics", "", "", &metrics), 200);
+    const std::string name = "\nulak_connections_refused_total ";
+    const size_t at = metrics.find(name);
+    ASSERT_NE(at, std::string::npos);
+    refused = std::stoull(metrics.substr(at + name.size()));
+    if (refused < 400) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(refused, 400u) << "600 held under a limit of 177";
+  flood.clear();
+  // Their slots free as the server sees them close.
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) status = Call("GET", "/healthz", "").status;
+  EXPECT_EQ(status, 200);
 }
 
 }  // namespace
