@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/resource.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -310,6 +311,58 @@ TEST_F(ReliabilityE2E, HeldConnectionsBeyondTheDescriptorLimitStarveNothing) {
   int status = 0;
   for (int i = 0; i < 200 && status != 200; ++i) status = Call("GET", "/healthz", "").status;
   EXPECT_EQ(status, 200);
+}
+
+
+// Issue 15's anchor, Convoy #1667 / #1811 (retries that silently stop): a retry scheduled
+// before the server stops still fires after an upgrade that applies a migration at start.
+// The upgrade is simulated by taking the newest migration (0012, dead_outcomes) out of the
+// stopped server's database, so the next start applies it.
+TEST_F(ReliabilityE2E, ARetryScheduledBeforeAnUpgradeMigrationStillFires) {
+  HttpSink sink;
+  sink.SetBehaviour("/upgrade", SinkBehaviour::Statuses({500, 200}));
+  auto [org, key] = CreateOrg("kebab");
+  HttpResult created = Call("POST", "/api/webhooks", key,
+                            json::serialize(json::object{{"name", "crm"},
+                                                         {"url", sink.Url("/upgrade")},
+                                                         {"events", json::array{"order.*"}},
+                                                         {"max_retries", 1},
+                                                         {"retry_policy", json::object{{"kind", "custom"},
+                                                                                       {"delays_s", json::array{3}}}}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_EQ(Call("POST", "/api/events", key, R"({"event":"order.created","data":{"id":1}})").status, 202);
+  ASSERT_TRUE(sink.WaitForCount("/upgrade", 1));
+  // The failed try is logged (its retry scheduled) before the server stops.
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    logged = Call("GET", "/api/webhooks/logs", key).body.find("\"retrying\"") != std::string::npos;
+  }
+  ASSERT_TRUE(logged);
+  ASSERT_EQ(server_->StopWith(SIGTERM), 0);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, "DROP TABLE dead_outcomes; DELETE FROM schema_migrations WHERE version = 12;", nullptr,
+                         nullptr, &error),
+            SQLITE_OK)
+      << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ASSERT_TRUE(sink.WaitForCount("/upgrade", 2)) << "the retry never fired after the upgrade";
+  const std::vector<SinkRequest> got = sink.Requests("/upgrade");
+  EXPECT_EQ(got[0].Header("webhook-id"), got[1].Header("webhook-id"));
+  bool delivered = false;
+  for (int i = 0; i < 100 && !delivered; ++i) {
+    delivered = Call("GET", "/api/webhooks/logs?status=success", key).body.find("\"success\"") != std::string::npos;
+  }
+  EXPECT_TRUE(delivered);
+  // The migration really ran again.
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "SELECT COUNT(*) FROM dead_outcomes", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
 }
 
 }  // namespace
