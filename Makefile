@@ -5,7 +5,7 @@ CMAKE_COMMON = -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=
 RELEASE_DIR = build
 TEST_DIR = build/asan
 
-.PHONY: run test bench build build-test deps clean
+.PHONY: run test test-reliability bench build build-test deps clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -24,6 +24,10 @@ build-test: deps
 
 test: build-test
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# The soak (docs/RELIABILITY.md): 2 minutes of load with 10 kill -9s; skipped by `make test`.
+test-reliability: build-test
+	@cd $(TEST_DIR) && ULAK_SOAK_SECONDS=$${ULAK_SOAK_SECONDS:-120} ./tests/ulak_e2e_tests --gtest_filter='SoakE2E.*'
 
 # `make bench` also needs the sinks, load generators and profilers (never needed by `make test`).
 .PHONY: deps-bench

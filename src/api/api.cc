@@ -17,6 +17,7 @@
 #include "api/webhooks.h"
 #include "common/metrics.h"
 #include "delivery/engine.h"
+#include "store/writer.h"
 
 namespace ulak::api {
 namespace {
@@ -34,9 +35,16 @@ void AddHealthRoutes(ApiContext& ctx, http::Router& router) {
                r.body = Metrics::Instance().Render(ctx.engine != nullptr ? ctx.engine->HeldCount() : 0);
                return r;
              }));
-  // Readiness: the store answers a query.
+  // Readiness: the store answers a query (for SQLite: from the file still at its path) and
+  // its last write succeeded. While not, publishes answer 503 too: never 202 for what the
+  // store could not keep. It clears at the next write that succeeds.
   router.Add(http::Method::kGet, "/readyz", WithoutAuth([&ctx](const http::Request&) -> Result<http::Response> {
                ULAK_RETURN_IF_ERROR(ctx.store.Ping());
+               if (ctx.writer != nullptr) {
+                 if (Status last = ctx.writer->LastWrite(); !last.ok()) {
+                   return Unavailable("The store's last write failed: " + last.message());
+                 }
+               }
                return JsonResponse(200, boost::json::object{{"status", "ready"}});
              }));
 }

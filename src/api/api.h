@@ -7,6 +7,7 @@
 #include "common/random.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 namespace ulak {
 namespace delivery {
@@ -34,6 +35,8 @@ struct ApiContext {
   SourceCache* sources = nullptr;  // incoming sources parsed once; required by the receive routes
   // The web UI's CSP frame-ancestors (ULAK_UI_FRAME_ANCESTORS), for embedding the portal.
   std::string ui_frame_ancestors = "'none'";
+  // The group-commit writer: /readyz reports not ready while its last commit failed.
+  const store::StoreWriter* writer = nullptr;
 };
 
 http::Router BuildRouter(ApiContext& ctx);

@@ -1,5 +1,7 @@
 #include "api/events.h"
 
+#include <boost/json/parse.hpp>
+
 #include "api/errors.h"
 #include "api/handler.h"
 #include "api/json_io.h"
@@ -17,6 +19,21 @@ boost::json::object EventJson(const store::Event& e) {
           {"event", e.event_type},
           {"event_id", e.event_id.empty() ? boost::json::value(nullptr) : boost::json::value(e.event_id)},
           {"created_at", FormatRfc3339(e.created_at)}};
+}
+
+// True when a stored event was published from the same request as this one: same type, data
+// and metadata (key order aside). Stripe's rule: a key reused with another body is an error.
+bool SameRequest(const store::Event& stored, std::string_view event_type, const boost::json::value& data,
+                 const boost::json::value& metadata) {
+  if (stored.event_type != event_type) return false;
+  boost::system::error_code ec;
+  boost::json::value payload = boost::json::parse(stored.payload, ec);
+  if (ec || !payload.is_object()) return false;
+  const boost::json::value* stored_data = payload.as_object().if_contains("data");
+  const boost::json::value* stored_metadata = payload.as_object().if_contains("metadata");
+  const boost::json::value empty = boost::json::object();
+  return stored_data != nullptr && *stored_data == data &&
+         (stored_metadata != nullptr ? *stored_metadata : empty) == (metadata.is_null() ? empty : metadata);
 }
 
 Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& principal, http::Reply reply) {
@@ -52,9 +69,20 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
   input.event_id = event_id.value_or("");
   input.data = *data;
   input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
-  ctx.publisher->Publish(std::move(input), [reply](Result<store::PublishResult>&& result) {
+  boost::json::value sent_data = input.data;
+  boost::json::value sent_metadata = input.metadata;
+  const std::string sent_type = input.event_type;
+  ctx.publisher->Publish(std::move(input), [reply, sent_data = std::move(sent_data),
+                                            sent_metadata = std::move(sent_metadata),
+                                            sent_type](Result<store::PublishResult>&& result) {
     if (!result.ok()) {
       reply(ErrorFromStatus(result.status()));
+      return;
+    }
+    if (result->duplicate && !SameRequest(result->event, sent_type, sent_data, sent_metadata)) {
+      reply(http::ErrorResponse(409, "idempotency_conflict",
+                                "This idempotency key (event_id) was used by event " + result->event.id +
+                                    " with a different event, data or metadata; use a new key for a new event."));
       return;
     }
     http::Response r = JsonResponse(202, boost::json::object{{"event", EventJson(result->event)},

@@ -9,6 +9,7 @@
 #include "api/handler.h"
 #include "api/json_io.h"
 #include "api/source_cache.h"
+#include "api/webhook_input.h"
 #include "api/pagination.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -41,6 +42,28 @@ std::string HeadersThatMatter(const incoming::Headers& headers, const incoming::
 // Seed 000 answers a bad Stripe signature with 400; App Store likewise. Other senders get 401.
 int RejectionStatus(incoming::Provider provider) {
   return provider == incoming::Provider::kStripe || provider == incoming::Provider::kApple ? 400 : 401;
+}
+
+// Text that came from a sender, made safe to store and show: control characters (NUL
+// cannot go into a PostgreSQL TEXT) escaped as JSON escapes them, at most 200 bytes.
+std::string Printable(std::string_view text) {
+  std::string quoted = boost::json::serialize(boost::json::string(text.substr(0, 200)));
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+// Logs and stores a rejected request (without its body), then answers it.
+void Reject(ApiContext& ctx, store::IncomingRequest& row, const store::Source& source, std::string reason, int status,
+            std::string_view code, const http::Reply& reply) {
+  row.status = store::IncomingStatus::kRejected;
+  row.body.clear();
+  Metrics::Instance().CountIncoming(Metrics::IncomingResult::kRejected);
+  row.reason = std::move(reason);
+  Log(LogLevel::kWarn, "incoming request rejected",
+      {{"source_id", source.id}, {"provider", source.provider}, {"reason", row.reason}});
+  if (Status s = ctx.store.RecordRejected(row); !s.ok()) {
+    Log(LogLevel::kError, "cannot record a rejected request", {{"error", s.message()}});
+  }
+  reply(http::ErrorResponse(status, std::string(code), row.reason));
 }
 
 void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& request, const http::Reply& reply) {
@@ -83,11 +106,23 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
   const std::vector<incoming::EventMapRule>& rules = parsed.rules;
   row.provider_event_id = verified->provider_event_id;
   row.event_type = verified->event_type;
-  row.body = std::move(request.body);
 
   delivery::PublishInput input;
   input.organization_id = source.organization_id;
   input.event_type = incoming::MapEventType(rules, source.provider, verified->event_type);
+  // The sender chose this type: it passes the same check as POST /api/events, or the
+  // request is rejected (never an event type the API itself would refuse).
+  if (!ValidEventType(input.event_type, false)) {
+    row.provider_event_id = Printable(row.provider_event_id);
+    row.event_type = Printable(row.event_type);
+    Reject(ctx, row, source,
+           "The event type \"" + Printable(input.event_type) +
+               "\" is not valid: it must be dot-separated letters, digits, _, -, : or / (at most 200 characters); "
+               "map the provider's type to a valid one with the source's event_map.",
+           400, "invalid_event_type", reply);
+    return;
+  }
+  row.body = std::move(request.body);
   input.event_id = verified->provider_event_id;
   input.data = std::move(verified->data);
   input.metadata = boost::json::object{{"source_id", source.id},
@@ -135,6 +170,24 @@ http::RouteHandler ReceiveForDefault(ApiContext& ctx, std::string provider) {
       return;
     }
     Result<std::shared_ptr<const ParsedSource>> source = ctx.sources->GetDefault(provider);
+    if (!source.ok()) {
+      reply(ErrorFromStatus(source.status()));
+      return;
+    }
+    Receive(ctx, **source, std::move(request), reply);
+  };
+}
+
+// /api/webhooks/{provider}/{organization_id}: every organization's own provider path, beside
+// the server's one default (/api/webhooks/{provider}).
+http::RouteHandler ReceiveForOrganization(ApiContext& ctx, std::string provider) {
+  return [&ctx, provider](http::Request&& request, const http::PathParams& params, http::Reply reply) {
+    if (ctx.sources == nullptr) {
+      reply(ErrorFromStatus(Unavailable("Incoming webhooks are not set up on this server.")));
+      return;
+    }
+    Result<std::shared_ptr<const ParsedSource>> source =
+        ctx.sources->GetForOrganization(provider, std::string(params.Get("organization_id")));
     if (!source.ok()) {
       reply(ErrorFromStatus(source.status()));
       return;
@@ -196,6 +249,8 @@ void AddIncomingRoutes(ApiContext& ctx, http::Router& router) {
   using http::Method;
   router.Add(Method::kPost, "/api/webhooks/stripe", ReceiveForDefault(ctx, "stripe"));
   router.Add(Method::kPost, "/api/webhooks/apple", ReceiveForDefault(ctx, "apple"));
+  router.Add(Method::kPost, "/api/webhooks/stripe/{organization_id}", ReceiveForOrganization(ctx, "stripe"));
+  router.Add(Method::kPost, "/api/webhooks/apple/{organization_id}", ReceiveForOrganization(ctx, "apple"));
   router.Add(Method::kGet, "/api/incoming/logs",
              WithAuth(ctx, [&ctx](const auto& req, const auto&, const auto& who) { return ListIncoming(ctx, req, who); }));
   router.Add(Method::kPost, "/api/incoming/{source_id}", ReceiveForSource(ctx));

@@ -43,6 +43,42 @@ Result<std::shared_ptr<const ParsedSource>> SourceCache::GetDefault(const std::s
   return Lookup(provider, true);
 }
 
+Result<std::shared_ptr<const ParsedSource>> SourceCache::GetForOrganization(const std::string& provider,
+                                                                           const std::string& organization_id) {
+  // "" would mean every organization to the store.
+  if (organization_id.empty()) return NotFound("No active " + provider + " source for this organization.");
+  const std::string cache_key = "org:" + organization_id + ":" + provider;
+  if (auto hit = Cached(cache_key); hit.ok()) return hit;
+  // Never names another organization: an unknown organization and one without such a
+  // source answer alike.
+  Result<std::vector<store::Source>> all = store_.ListAllSources(organization_id);
+  if (!all.ok() && all.status().code() != ErrorCode::kNotFound) return all.status();
+  const store::Source* chosen = nullptr;
+  if (all.ok()) {
+    for (const store::Source& s : *all) {  // oldest first (ids are time-ordered)
+      if (s.provider != provider || !s.is_active) continue;
+      if (chosen == nullptr || (s.default_for_provider && !chosen->default_for_provider)) chosen = &s;
+    }
+  }
+  if (chosen == nullptr) return NotFound("No active " + provider + " source for this organization.");
+  ULAK_ASSIGN_OR_RETURN(std::shared_ptr<const ParsedSource> parsed, Parse(*chosen));
+  Keep(cache_key, parsed);
+  return parsed;
+}
+
+Result<std::shared_ptr<const ParsedSource>> SourceCache::Cached(const std::string& cache_key) {
+  std::lock_guard lock(mu_);
+  auto it = by_key_.find(cache_key);
+  if (it != by_key_.end() && std::chrono::steady_clock::now() < it->second.until) return it->second.source;
+  return NotFound("not cached");
+}
+
+void SourceCache::Keep(const std::string& cache_key, std::shared_ptr<const ParsedSource> parsed) {
+  std::lock_guard lock(mu_);
+  if (by_key_.size() > 10'000) by_key_.clear();  // bounded; sources are few
+  by_key_[cache_key] = Entry{std::move(parsed), std::chrono::steady_clock::now() + kTtl};
+}
+
 void SourceCache::Forget() {
   std::lock_guard lock(mu_);
   by_key_.clear();

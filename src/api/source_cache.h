@@ -33,6 +33,11 @@ class SourceCache {
 
   Result<std::shared_ptr<const ParsedSource>> Get(const std::string& source_id);
   Result<std::shared_ptr<const ParsedSource>> GetDefault(const std::string& provider);
+  // The per-organization provider path's source (/api/webhooks/stripe/{organization_id}):
+  // the organization's active source of that provider marked default, else its oldest
+  // active one. kNotFound when it has none.
+  Result<std::shared_ptr<const ParsedSource>> GetForOrganization(const std::string& provider,
+                                                                const std::string& organization_id);
   // After a change through this node.
   void Forget();
 
@@ -42,10 +47,12 @@ class SourceCache {
     std::chrono::steady_clock::time_point until;
   };
   Result<std::shared_ptr<const ParsedSource>> Lookup(const std::string& key, bool by_provider);
+  Result<std::shared_ptr<const ParsedSource>> Cached(const std::string& cache_key);
+  void Keep(const std::string& cache_key, std::shared_ptr<const ParsedSource> parsed);
 
   store::Store& store_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> by_key_;  // GUARDED_BY(mu_): "id:<id>" or "default:<provider>"
+  std::unordered_map<std::string, Entry> by_key_;  // GUARDED_BY(mu_): "id:<id>", "default:<provider>", "org:<organization>:<provider>"
 };
 
 }  // namespace ulak::api

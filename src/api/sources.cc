@@ -96,6 +96,20 @@ Status ApplySourceFields(const boost::json::object& body, bool creating, incomin
   return Status::Ok();
 }
 
+// A default_for_provider claim the store refused: says whether this organization holds the
+// claim (and which source), never who else does.
+Status DefaultClaimConflict(ApiContext& ctx, const store::Source& s, const Status& refused) {
+  if (refused.code() != ErrorCode::kAlreadyExists || !s.default_for_provider) return refused;
+  Result<store::Source> holder = ctx.store.GetDefaultSource(s.provider);
+  if (holder.ok() && holder->organization_id == s.organization_id) {
+    return AlreadyExists("Source " + holder->id + " of this organization is already the default for provider " +
+                         s.provider + "; set its default_for_provider to false first.");
+  }
+  return AlreadyExists("The server-wide path /api/webhooks/" + s.provider +
+                       " is not available to this organization. Use its own path, /api/webhooks/" + s.provider + "/" +
+                       s.organization_id + ", which needs no default_for_provider, or /api/incoming/{source_id}.");
+}
+
 Result<http::Response> CreateSource(ApiContext& ctx, const http::Request& request, const Principal& principal) {
   ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
   ULAK_ASSIGN_OR_RETURN(std::optional<std::string> org_field, OptionalString(body, "organization_id", 64));
@@ -114,7 +128,7 @@ Result<http::Response> CreateSource(ApiContext& ctx, const http::Request& reques
   s.event_map_json = "[]";
   ULAK_RETURN_IF_ERROR(ApplySourceFields(body, true, *provider, s));
   s.created_at = s.updated_at = ctx.clock.Now();
-  ULAK_RETURN_IF_ERROR(ctx.store.CreateSource(s));
+  if (Status created = ctx.store.CreateSource(s); !created.ok()) return DefaultClaimConflict(ctx, s, created);
   if (ctx.sources != nullptr) ctx.sources->Forget();  // a new default changes the provider paths
   return JsonResponse(201, boost::json::object{{"source", SourceJson(s)}});
 }
@@ -148,7 +162,7 @@ Result<http::Response> PatchSource(ApiContext& ctx, const http::Request& request
   if (!provider) return Internal("stored source has an unknown provider " + s.provider);
   ULAK_RETURN_IF_ERROR(ApplySourceFields(body, false, *provider, s));
   s.updated_at = ctx.clock.Now();
-  ULAK_RETURN_IF_ERROR(ctx.store.UpdateSource(s));
+  if (Status updated = ctx.store.UpdateSource(s); !updated.ok()) return DefaultClaimConflict(ctx, s, updated);
   if (ctx.sources != nullptr) ctx.sources->Forget();
   return JsonResponse(200, boost::json::object{{"source", SourceJson(s)}});
 }

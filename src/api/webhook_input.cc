@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/header_mask.h"
 #include "api/json_io.h"
 #include "delivery/retry_policy.h"
 #include "delivery/webhook_config.h"
@@ -218,7 +219,8 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
     ULAK_ASSIGN_OR_RETURN(next.events_json, ParseEvents(*v));
   }
   if (const boost::json::value* v = body.if_contains("custom_headers"); v != nullptr && !v->is_null()) {
-    ULAK_ASSIGN_OR_RETURN(next.custom_headers_json, ParseCustomHeaders(*v));
+    ULAK_ASSIGN_OR_RETURN(std::string headers, ParseCustomHeaders(*v));
+    ULAK_ASSIGN_OR_RETURN(next.custom_headers_json, KeepMaskedHeaders(headers, w.custom_headers_json));
   }
   if (const boost::json::value* v = body.if_contains("retry_policy"); v != nullptr && !v->is_null()) {
     ULAK_ASSIGN_OR_RETURN(next.retry_policy_json, ParseRetryPolicy(*v));

@@ -5,6 +5,7 @@
 
 #include "api/errors.h"
 #include "api/handler.h"
+#include "api/header_mask.h"
 #include "api/json_io.h"
 #include "api/pagination.h"
 #include "api/webhook_input.h"
@@ -65,7 +66,7 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"name", w.name},
           {"url", w.url},
           {"events", ParseJsonOr(w.events_json, boost::json::array())},
-          {"custom_headers", ParseJsonOr(w.custom_headers_json, boost::json::object())},
+          {"custom_headers", MaskedHeaders(w.custom_headers_json)},  // values carry credentials
           {"is_active", w.is_active},
           {"retry_enabled", w.retry_enabled},
           {"max_retries", w.max_retries},

@@ -12,6 +12,7 @@
 #include "api/portal.h"
 #include "cli/master_key.h"
 #include "common/log.h"
+#include "common/fd_limit.h"
 #include "common/metrics.h"
 #include "common/ids.h"
 #include "delivery/claimer.h"
@@ -42,6 +43,7 @@ http::ServerOptions ServerOptionsFrom(const Config& config, const std::string& h
   o.max_body_bytes = config.max_body_bytes;
   o.max_header_bytes = config.max_header_bytes;
   o.max_header_count = config.max_header_count;
+  o.max_connections = config.max_connections > 0 ? config.max_connections : DefaultMaxConnections(OpenFileLimit());
   o.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   o.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
   o.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
@@ -163,6 +165,7 @@ int RunServe(const Config& config) {
   if (std::optional<std::string> fa = ProcessEnv("ULAK_UI_FRAME_ANCESTORS"); fa && !fa->empty()) {
     ctx.ui_frame_ancestors = *fa;
   }
+  ctx.writer = &writer;
   auto router = std::make_shared<const http::Router>(api::BuildRouter(ctx));
   Result<std::unique_ptr<http::Server>> listening = http::Server::Listen(
       ServerOptionsFrom(config, listen->first, listen->second),

@@ -72,6 +72,11 @@ const std::vector<Setting>& Settings() {
       {{"lease_s", "ULAK_LEASE_S", nullptr, "30",
         "PostgreSQL, several nodes: how long a node's claim on a delivery lasts without renewal."},
        Number("lease_s", &Config::lease_s)},
+      {{"max_connections", "ULAK_MAX_CONNECTIONS", nullptr, "0",
+        "Most client connections held at once; beyond it new ones are closed at once and counted "
+        "(ulak_connections_refused_total). 0: derived from the descriptor limit (ulimit -n), leaving room for "
+        "the store and deliveries."},
+       Number("max_connections", &Config::max_connections)},
       {{"max_header_bytes", nullptr, nullptr, "16384", "Largest request header block accepted (431 beyond)."},
        Number("max_header_bytes", &Config::max_header_bytes)},
       {{"max_header_count", nullptr, nullptr, "100", "Most request header fields accepted (431 beyond)."},

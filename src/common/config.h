@@ -48,6 +48,9 @@ struct Config {
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_header_count = 100;
+  // HTTP connections open at once; beyond it a new one is closed at once and counted.
+  // 0: derived from the descriptor limit (DefaultMaxConnections, common/fd_limit.h).
+  uint64_t max_connections = 0;
   int64_t header_timeout_ms = 10'000;
   int64_t body_timeout_ms = 30'000;
   int64_t idle_timeout_ms = 60'000;

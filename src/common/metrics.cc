@@ -92,6 +92,12 @@ std::string Metrics::Render(uint64_t deliveries_held) const {
   out += "# HELP ulak_webhooks_paused Webhooks whose deliveries wait for their endpoint to answer a probe.\n"
          "# TYPE ulak_webhooks_paused gauge\n";
   line("ulak_webhooks_paused", static_cast<uint64_t>(std::max<int64_t>(0, webhooks_paused_.load())));
+  out += "# HELP ulak_outcomes_dead_lettered_total Attempt outcomes the store kept rejecting, parked in dead_outcomes.\n"
+         "# TYPE ulak_outcomes_dead_lettered_total counter\n";
+  line("ulak_outcomes_dead_lettered_total", dead_outcomes_.load());
+  out += "# HELP ulak_connections_refused_total Connections closed at once because max_connections were open.\n"
+         "# TYPE ulak_connections_refused_total counter\n";
+  line("ulak_connections_refused_total", connections_refused_.load());
   out += "# HELP ulak_deliveries_held Deliveries queued, waiting for a retry or in flight on this node.\n"
          "# TYPE ulak_deliveries_held gauge\n";
   line("ulak_deliveries_held", deliveries_held);

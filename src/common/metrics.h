@@ -21,6 +21,10 @@ class Metrics {
   void CountIncoming(IncomingResult result);
   // A webhook's circuit breaker opened (its endpoint stopped answering) or closed again.
   void CountBreaker(bool opened);
+  // The store writer parked an attempt outcome the store kept rejecting (a dead letter).
+  void CountDeadOutcome() { dead_outcomes_.fetch_add(1, std::memory_order_relaxed); }
+  // The HTTP server closed a connection at once: max_connections were already open.
+  void CountConnectionRefused() { connections_refused_.fetch_add(1, std::memory_order_relaxed); }
 
   // The Prometheus text exposition format; `held` is the engine's current backlog.
   std::string Render(uint64_t deliveries_held) const;
@@ -39,6 +43,8 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 3> incoming_{};
   std::atomic<uint64_t> breaker_opened_{0};
   std::atomic<int64_t> webhooks_paused_{0};
+  std::atomic<uint64_t> dead_outcomes_{0};
+  std::atomic<uint64_t> connections_refused_{0};
 };
 
 }  // namespace ulak

@@ -32,18 +32,28 @@ struct Blocked {
   const char* kind;
 };
 
-// Networks no delivery may reach unless allowed. IPv4 ranges are matched in their
-// IPv4-mapped form, which also catches ::ffff:10.0.0.1 written as IPv6.
+// Networks no delivery may reach unless allowed: every range RFC 6890 (and its updates:
+// RFC 8190, 8215, 9602, 9637) does not mark global, plus multicast. IPv4 ranges are matched
+// in their IPv4-mapped form, which also catches ::ffff:10.0.0.1 written as IPv6. IPv6 forms
+// that embed an IPv4 address are blocked whole (IPv4-compatible, IPv4-translated, Teredo,
+// NAT64), except 6to4, whose embedded address is judged by this same table (Check).
 constexpr Blocked kBlocked[] = {
     {"0.0.0.0/8", "unspecified"},       {"10.0.0.0/8", "private"},
     {"100.64.0.0/10", "CGNAT"},         {"127.0.0.0/8", "loopback"},
     {"169.254.0.0/16", "link-local"},   {"172.16.0.0/12", "private"},
-    {"192.0.0.0/24", "IETF protocol"},  {"192.168.0.0/16", "private"},
-    {"198.18.0.0/15", "benchmarking"},  {"224.0.0.0/4", "multicast"},
+    {"192.0.0.0/24", "IETF protocol"},  {"192.0.2.0/24", "documentation"},
+    {"192.88.99.0/24", "6to4 relay"},   {"192.168.0.0/16", "private"},
+    {"198.18.0.0/15", "benchmarking"},  {"198.51.100.0/24", "documentation"},
+    {"203.0.113.0/24", "documentation"}, {"224.0.0.0/4", "multicast"},
     {"240.0.0.0/4", "reserved"},        {"::/128", "unspecified"},
-    {"::1/128", "loopback"},            {"fc00::/7", "unique local"},
-    {"fe80::/10", "link-local"},        {"ff00::/8", "multicast"},
-    {"64:ff9b::/96", "NAT64"},
+    {"::1/128", "loopback"},            {"::/96", "IPv4-compatible"},
+    {"::ffff:0:0:0/96", "IPv4-translated"}, {"64:ff9b::/96", "NAT64"},
+    {"64:ff9b:1::/48", "NAT64"},        {"100::/64", "discard-only"},
+    {"2001::/32", "Teredo"},            {"2001:2::/48", "benchmarking"},
+    {"2001:10::/28", "ORCHID"},         {"2001:db8::/32", "documentation"},
+    {"3fff::/20", "documentation"},     {"5f00::/16", "SRv6"},
+    {"fc00::/7", "unique local"},       {"fe80::/10", "link-local"},
+    {"fec0::/10", "site-local"},        {"ff00::/8", "multicast"},
 };
 
 const std::vector<std::pair<Network, const char*>>& BlockedNetworks() {
@@ -103,6 +113,18 @@ std::string SsrfGuard::Check(const struct sockaddr* addr, socklen_t len) const {
   }
   for (const auto& [network, kind] : BlockedNetworks()) {
     if (InNetwork(a, network)) return std::string("blocked: ") + text + " is a private address (" + kind + ")";
+  }
+  // 6to4 (2002::/16) carries an IPv4 address in bits 16..47 and reaches it through a relay:
+  // judged as that address.
+  if (a[0] == 0x20 && a[1] == 0x02) {
+    const Bytes embedded = MapV4(a.data() + 2);
+    for (const auto& [network, kind] : BlockedNetworks()) {
+      if (InNetwork(embedded, network)) {
+        char v4[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, a.data() + 2, v4, sizeof v4);
+        return std::string("blocked: ") + text + " is a private address (6to4 of " + v4 + ", " + kind + ")";
+      }
+    }
   }
   return "";
 }

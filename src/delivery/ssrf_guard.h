@@ -1,6 +1,8 @@
 // SSRF guard: deliveries never connect to loopback, private, link-local (incl. the cloud
-// metadata address), CGNAT, multicast or unspecified addresses unless the address is inside
-// an explicitly allowed network. It judges the *resolved* address at connect time (the
+// metadata address), CGNAT, multicast, unspecified, documentation or any other address RFC
+// 6890 does not mark global, nor to an IPv6 form embedding an IPv4 address (IPv4-mapped,
+// -compatible, -translated, 6to4 of a blocked address, Teredo, NAT64), unless the address is
+// inside an explicitly allowed network. It judges the *resolved* address at connect time (the
 // transport's AddressFilter), so DNS rebinding cannot get around it.
 #pragma once
 

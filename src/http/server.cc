@@ -46,6 +46,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/random.h"
 
 namespace ulak::http {
@@ -170,6 +171,12 @@ class ServerCore {
   const Handler& handler() const { return handler_; }
   const std::shared_ptr<ReplyGate>& gate() const { return gate_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+  // Connections open now (registered sessions).
+  size_t SessionCount() {
+    std::lock_guard lock(mu_);
+    return sessions_.size();
+  }
 
   // False once stopping: a connection accepted in the race with Stop() is just dropped.
   bool Register(std::shared_ptr<Session> session) {
@@ -805,6 +812,14 @@ class BeastServer final : public Server {
       accept_retry_timer_.async_wait([this](const error_code& wait_ec) {
         if (!wait_ec && !core_.stopping()) DoAccept();
       });
+      return;
+    }
+    if (core_.options().max_connections > 0 && core_.SessionCount() >= core_.options().max_connections) {
+      // Full: closed at once (the client sees a reset or EOF), before any buffer is spent on it.
+      Metrics::Instance().CountConnectionRefused();
+      error_code ignored;
+      socket.close(ignored);
+      DoAccept();
       return;
     }
     try {

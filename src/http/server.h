@@ -28,6 +28,10 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  // Connections open at once; one beyond it is closed at once, unread, and counted
+  // (ulak_connections_refused_total), so held connections cannot take the descriptors the
+  // store and the deliveries need. 0: no limit.
+  size_t max_connections = 0;
   // How long Stop() waits for in-flight requests before closing their connections.
   std::chrono::milliseconds shutdown_grace{10'000};
 };

@@ -1,5 +1,7 @@
 #include "store/encrypting_store.h"
 
+#include "store/sealed_headers.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -63,6 +65,9 @@ Result<Webhook> EncryptingStore::Sealed(Webhook webhook) const {
     if (key->empty()) continue;
     ULAK_ASSIGN_OR_RETURN(*key, box_->Seal(*key, random_));
   }
+  ULAK_ASSIGN_OR_RETURN(webhook.custom_headers_json,
+                        MapHeaderValues(webhook.custom_headers_json,
+                                        [this](std::string_view value) { return box_->Seal(value, random_); }));
   return webhook;
 }
 
@@ -93,6 +98,11 @@ Status EncryptingStore::Open(Webhook& webhook) const {
     if (!opened.ok()) return InContext(opened.status(), "webhook", webhook.id);
     *key = std::move(opened).value();
   }
+  // Values stored before headers were sealed are plaintext: Open returns them unchanged.
+  Result<std::string> headers =
+      MapHeaderValues(webhook.custom_headers_json, [this](std::string_view value) { return box_->Open(value); });
+  if (!headers.ok()) return InContext(headers.status(), "webhook", webhook.id);
+  webhook.custom_headers_json = std::move(headers).value();
   return Status::Ok();
 }
 
@@ -135,6 +145,13 @@ Result<ReencryptReport> EncryptingStore::ReencryptAll() {
     if (Status s = reseal(w.template_auth_json); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.signing_key); !s.ok()) return InContext(s, "webhook", w.id);
     if (Status s = reseal(w.previous_signing_key); !s.ok()) return InContext(s, "webhook", w.id);
+    Result<std::string> headers = MapHeaderValues(w.custom_headers_json, [&reseal](std::string_view v) -> Result<std::string> {
+      std::string value(v);
+      ULAK_RETURN_IF_ERROR(reseal(value));
+      return value;
+    });
+    if (!headers.ok()) return InContext(headers.status(), "webhook", w.id);
+    w.custom_headers_json = std::move(headers).value();
     if (report.values == before) continue;
     // updated_at is kept: re-encryption changes no setting the user made.
     ULAK_RETURN_IF_ERROR(inner_->UpdateWebhook(w));
@@ -172,6 +189,10 @@ Status EncryptingStore::CheckAllSecretsOpen() {
     check(w.template_auth_json);
     check(w.signing_key);
     check(w.previous_signing_key);
+    (void)MapHeaderValues(w.custom_headers_json, [&check](std::string_view value) -> Result<std::string> {
+      check(std::string(value));
+      return std::string(value);
+    });
   }
   ULAK_ASSIGN_OR_RETURN(std::vector<Source> sources, inner_->ListAllSources(""));
   for (const Source& s : sources) {

@@ -1,7 +1,7 @@
 // EncryptingStore: keeps secrets encrypted at rest in any Store by wrapping it.
 //
 // Webhook secrets (secret_key, previous_secret_key, template_auth_json, signing_key,
-// previous_signing_key) and every string of a source's
+// previous_signing_key, each custom header's value: sealed_headers.h) and every string of a source's
 // secrets_json are sealed with the master key (crypto::SecretBox) on the way in and opened on
 // the way out, so the wrapped store, its files, its WAL and its backups never hold a secret in
 // clear, while every caller above still sees plaintext. Being a decorator, it works the same
@@ -71,6 +71,9 @@ class EncryptingStore final : public Store {
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  // Dead letters carry no secret: straight through.
+  Status RecordDeadOutcome(const DeadOutcome& dead) override { return inner_->RecordDeadOutcome(dead); }
+  Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override { return inner_->ListDeadOutcomes(limit); }
   bool SharesWork() const override { return inner_->SharesWork(); }
   // Neither part carries a secret: straight through, keeping the inner store's one transaction.
   Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,

@@ -70,10 +70,17 @@ class Store {
   // so it is tried again (at-least-once).
   virtual Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) = 0;
   // Both of the above in one transaction (one fsync): the group commit of a writer round.
-  // A store without a combined path commits them one after the other. On error nothing
-  // of either is stored.
+  // On error nothing of either is stored (the default body, for wrappers and fakes only,
+  // cannot promise that: a real store overrides it). Outcomes are idempotent: an attempt id
+  // already stored is skipped with its delivery update, so a batch retried after a commit
+  // that reported failure succeeds and writes no row twice.
   virtual Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
                                                          const std::vector<AttemptOutcome>& outcomes);
+  // Parks an outcome the store keeps rejecting (the writer's dead letters). Idempotent: the
+  // same attempt parked twice is stored once.
+  virtual Status RecordDeadOutcome(const DeadOutcome& dead) = 0;
+  // The parked outcomes, oldest first, at most `limit`.
+  virtual Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) = 0;
   // Deliveries still pending or retrying, ordered by id, after `after`; for recovery at start.
   virtual Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) = 0;
   // Cancels pending/retrying deliveries of a webhook (e.g. it was disabled); returns how many.

@@ -204,6 +204,15 @@ struct AttemptOutcome {
   std::optional<TimePoint> first_failure_at;
 };
 
+// An attempt outcome the store rejected on every try, parked by the StoreWriter so it stops
+// retrying it (its attempt row was never written).
+struct DeadOutcome {
+  AttemptOutcome outcome;
+  std::string error;  // the store's last error for it
+  int tries = 0;
+  TimePoint created_at;  // when it was parked
+};
+
 // A background job (e.g. re-sending a webhook's failed deliveries), with its progress.
 struct Job {
   std::string id;

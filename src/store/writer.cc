@@ -1,11 +1,62 @@
 #include "store/writer.h"
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace ulak::store {
 
-StoreWriter::StoreWriter(Store& store, size_t max_batch)
-    : store_(store), max_batch_(max_batch), thread_([this] { Run(); }) {}
+StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
+    : store_(store),
+      max_batch_(max_batch),
+      max_outcome_tries_(max_outcome_tries < 1 ? 1 : max_outcome_tries),
+      thread_([this] { Run(); }) {}
+
+Status StoreWriter::LastWrite() const {
+  std::lock_guard lock(status_mu_);
+  return last_write_;
+}
+
+void StoreWriter::SetLastWrite(const Status& status) {
+  std::lock_guard lock(status_mu_);
+  last_write_ = status;
+}
+
+size_t StoreWriter::CommitOneByOne(std::vector<AttemptOutcome>& outcomes, bool& transient) {
+  size_t finished = 0;
+  std::vector<AttemptOutcome> kept;
+  for (AttemptOutcome& o : outcomes) {
+    Status s = store_.CommitBatch({}, {o}).status();
+    if (s.ok()) {
+      outcome_tries_.erase(o.attempt.id);
+      ++finished;
+      continue;
+    }
+    if (s.code() == ErrorCode::kUnavailable) {  // the store, not this outcome: retry, never park
+      transient = true;
+      kept.push_back(std::move(o));
+      continue;
+    }
+    const int tries = ++outcome_tries_[o.attempt.id];
+    if (tries < max_outcome_tries_) {
+      kept.push_back(std::move(o));
+      continue;
+    }
+    DeadOutcome dead{o, s.message(), tries, std::chrono::system_clock::now()};
+    if (Status parked = store_.RecordDeadOutcome(dead); !parked.ok()) {
+      Log(LogLevel::kError, "cannot park a rejected attempt outcome; will retry", {{"error", parked.message()}});
+      transient = transient || parked.code() == ErrorCode::kUnavailable;
+      kept.push_back(std::move(o));
+      continue;
+    }
+    Log(LogLevel::kError, "attempt outcome rejected by the store; parked as a dead letter",
+        {{"attempt_id", o.attempt.id}, {"delivery_id", o.attempt.delivery_id}, {"error", s.message()}});
+    Metrics::Instance().CountDeadOutcome();
+    outcome_tries_.erase(o.attempt.id);
+    ++finished;
+  }
+  outcomes = std::move(kept);
+  return finished;
+}
 
 StoreWriter::~StoreWriter() { Stop(); }
 
@@ -70,11 +121,23 @@ void StoreWriter::Run() {
     requests.reserve(publishes.size());
     for (auto& p : publishes) requests.push_back(std::move(p.request));
     Result<std::vector<PublishResult>> results = store_.CommitBatch(requests, outcomes);
-    Status outcome_status = results.status();
-    if (!results.ok() && !requests.empty() && !outcomes.empty()) {
-      // One bad half must not fail the other: commit them apart.
+    Status outcome_status = outcomes.empty() ? Status::Ok() : results.status();
+    if (!results.ok() && results.status().code() != ErrorCode::kUnavailable && !requests.empty() &&
+        !outcomes.empty()) {
+      // One bad half must not fail the other: commit them apart. Not when the store is
+      // unavailable: both would fail again, and a commit that reported failure but happened
+      // would have its publishes inserted twice.
       results = store_.CommitBatch(requests, {});
       outcome_status = store_.CommitBatch({}, outcomes).status();
+    }
+    // Readiness follows whether the store could write, not whether it liked every row; set
+    // before anyone is answered, so a client that got its answer sees readiness agree.
+    if (!results.ok() && results.status().code() == ErrorCode::kUnavailable) {
+      SetLastWrite(results.status());
+    } else if (outcome_status.code() == ErrorCode::kUnavailable) {
+      SetLastWrite(outcome_status);
+    } else {
+      SetLastWrite(Status::Ok());
     }
     for (size_t i = 0; i < publishes.size(); ++i) {
       if (results.ok()) {
@@ -88,9 +151,20 @@ void StoreWriter::Run() {
     }
     size_t finished = publishes.size();
     publishes.clear();
+    bool transient = outcome_status.code() == ErrorCode::kUnavailable;
+    if (!outcome_status.ok() && !transient) {
+      // The store rejected the batch itself: find the outcomes it rejects, store the others.
+      finished += CommitOneByOne(outcomes, transient);
+      if (outcomes.empty()) outcome_status = Status::Ok();
+    }
+    if (transient && outcome_status.code() != ErrorCode::kUnavailable) {
+      SetLastWrite(Unavailable("the store is unavailable while recording attempts"));
+    }
     if (outcome_status.ok()) {
       finished += outcomes.size();
       outcomes.clear();
+    } else if (!transient) {
+      Log(LogLevel::kError, "attempt outcomes rejected; will retry", {{"error", outcome_status.message()}});
     } else {
       // Kept and retried. An outcome lost to a crash leaves its delivery pending, so it is
       // tried again after restart (at-least-once).

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "store/store.h"
@@ -20,16 +21,25 @@ class StoreWriter {
  public:
   using PublishCallback = std::function<void(Result<PublishResult>&&)>;
 
-  explicit StoreWriter(Store& store, size_t max_batch = 512);
+  // max_outcome_tries: how many times an outcome the store rejects on its own (not because
+  // the store is unreachable) is tried before it is parked as a dead letter.
+  explicit StoreWriter(Store& store, size_t max_batch = 512, int max_outcome_tries = 5);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
   // `done` gets the stored result once it is durable, or the store's error.
   void Publish(PublishRequest request, PublishCallback done);
-  // Queues an attempt outcome. A failed write is retried until it succeeds or Stop(); an
-  // outcome lost to a crash leaves its delivery pending, so it is tried again (at-least-once).
+  // Queues an attempt outcome. A write that fails because the store is unavailable is
+  // retried until it succeeds or Stop(); an outcome lost to a crash leaves its delivery
+  // pending, so it is tried again (at-least-once). An outcome the store itself rejects (any
+  // other error) is retried alone, and after max_outcome_tries such failures parked with its
+  // error (Store::RecordDeadOutcome, ulak_outcomes_dead_lettered_total): one poison outcome
+  // never stops the others.
   void Record(AttemptOutcome outcome);
+  // The outcome of the last commit (OK before the first): readiness (/readyz) and the
+  // publish path read it. Unavailable while the store cannot write.
+  Status LastWrite() const;
   // Blocks until everything queued before the call is committed (or has failed).
   void Flush();
   // Commits what is queued, then ends the thread. Idempotent.
@@ -41,9 +51,19 @@ class StoreWriter {
     PublishCallback done;
   };
   void Run();
+  // Commits each outcome alone after their batch was rejected: the good ones are stored,
+  // a poison one counts a try and, at max_outcome_tries_, is parked. Leaves in `outcomes`
+  // those still to retry; returns how many left it, and sets `transient` when one failed
+  // because the store is unavailable.
+  size_t CommitOneByOne(std::vector<AttemptOutcome>& outcomes, bool& transient);
+  void SetLastWrite(const Status& status);
 
   Store& store_;
   const size_t max_batch_;
+  const int max_outcome_tries_;
+  std::unordered_map<std::string, int> outcome_tries_;  // writer thread only: attempt id -> rejections
+  mutable std::mutex status_mu_;
+  Status last_write_;  // GUARDED_BY(status_mu_)
   std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable flushed_;

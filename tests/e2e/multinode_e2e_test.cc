@@ -791,5 +791,33 @@ TEST_F(MultiNodeE2E, WebhookDeletedOnOneNodeGetsNoRetryFromAnother) {
   EXPECT_EQ(sink_.Count("/gone"), 1u) << "a deleted webhook still received its retry";
 }
 
+
+// ---------------------------------------------------------------------------------------
+// Issue 15's anchor, Svix PR #2181: a receiver slower than the lease (lease 3 s, answers
+// after 5 s) with three nodes. Each delivery must still be sent once: the lease of a request
+// in flight is renewed, so no other node claims it meanwhile.
+TEST_F(MultiNodeE2E, ReceiverSlowerThanTheLeaseGetsEachDeliveryOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes(3));
+  ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
+  sink_.SetBehaviour("/slow", SinkBehaviour::Delayed(5s));
+  ASSERT_FALSE(CreateWebhookVia(0, sink_.Url("/slow"), {{"timeout_seconds", 10}, {"max_in_flight", 8}}).empty());
+  std::set<int> accepted;
+  for (int n = 0; n < 6; ++n) {
+    HttpResult r = PublishVia(static_cast<size_t>(n % 3), n);
+    ASSERT_EQ(r.status, 202) << r.body;
+    accepted.insert(n);
+  }
+  const Received got = WaitUntilDelivered(sink_, "/slow", accepted, 40s);
+  EXPECT_TRUE(Missing(got, accepted).empty());
+  // Long enough for a second claim of any of them (a lease expiring mid-request) to show.
+  std::this_thread::sleep_for(8s);
+  const Received final_got = Summarize(sink_, "/slow");
+  const Duplicates dups = CountDuplicates(final_got, accepted);
+  EXPECT_EQ(dups.extra_requests, 0u) << "deliveries sent again while their first request was in flight";
+  Report("slow_receiver_duplicates", static_cast<double>(dups.extra_requests),
+         "receiver 5 s, lease 3 s, 3 nodes: " + std::to_string(accepted.size()) + " events, " +
+             std::to_string(final_got.total) + " requests");
+}
+
 }  // namespace
 }  // namespace ulak::testing

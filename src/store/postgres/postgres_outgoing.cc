@@ -261,10 +261,33 @@ Status PostgresStore::DeleteWebhook(std::string_view organization_id, std::strin
 }
 
 Result<std::vector<PublishResult>> PostgresStore::Publish(const std::vector<PublishRequest>& requests) {
+  return CommitBatch(requests, {});
+}
+
+Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) {
+  return CommitBatch({}, outcomes).status();
+}
+
+// One transaction for both halves, as on SQLite: a failure of either rolls back both, so a
+// retried batch never meets rows of its own earlier half (store.h's contract).
+Result<std::vector<PublishResult>> PostgresStore::CommitBatch(const std::vector<PublishRequest>& requests,
+                                                              const std::vector<AttemptOutcome>& outcomes) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Transaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
+  ULAK_RETURN_IF_ERROR(RecordOutcomesOn(*conn, outcomes));
   bool unclaimed_work = false;  // other nodes should hear of it
+  ULAK_ASSIGN_OR_RETURN(std::vector<PublishResult> results, PublishOn(*conn, requests, unclaimed_work));
+  if (unclaimed_work) ULAK_RETURN_IF_ERROR(conn->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status());
+  ULAK_RETURN_IF_ERROR(tx.Commit());
+  return results;
+}
+
+// REQUIRES: inside a transaction on conn.
+Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connection,
+                                                            const std::vector<PublishRequest>& requests,
+                                                            bool& unclaimed_work) {
+  Connection* conn = &connection;
   std::vector<PublishResult> results;
   results.reserve(requests.size());
   for (const PublishRequest& req : requests) {
@@ -312,15 +335,12 @@ Result<std::vector<PublishResult>> PostgresStore::Publish(const std::vector<Publ
     stored.deliveries = static_cast<int>(req.deliveries.size());
     results.push_back(PublishResult{std::move(stored), false, req.deliveries});
   }
-  if (unclaimed_work) ULAK_RETURN_IF_ERROR(conn->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status());
-  ULAK_RETURN_IF_ERROR(tx.Commit());
   return results;
 }
 
-Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) {
-  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  Transaction tx(*conn);
-  ULAK_RETURN_IF_ERROR(tx.Begin());
+// REQUIRES: inside a transaction on conn.
+Status PostgresStore::RecordOutcomesOn(Connection& connection, const std::vector<AttemptOutcome>& outcomes) {
+  Connection* conn = &connection;
   for (const AttemptOutcome& o : outcomes) {
     const Attempt& a = o.attempt;
     Params p;
@@ -339,11 +359,15 @@ Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes
     } else {
       p.AddBytes(a.request_body);
     }
-    ULAK_RETURN_IF_ERROR(conn->Query(
+    ULAK_ASSIGN_OR_RETURN(PgResult inserted, conn->Query(
         "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
         "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
         "error_message, delivered_at, next_retry_at, created_at, request_method, request_body) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", p).status());
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) "
+        "ON CONFLICT (id) DO NOTHING RETURNING id", p));
+    // Idempotent: an attempt already stored (a batch retried after a commit that reported
+    // failure) changes nothing, not even its delivery, which a later outcome may have moved on.
+    if (inserted.rows() == 0) continue;
 
     // A delivery cancelled meanwhile (webhook deleted) stays cancelled.
     ULAK_RETURN_IF_ERROR(conn->Query(
@@ -371,7 +395,7 @@ Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes
               .AddOptional(OptionalMillis(o.first_failure_at))).status());
     }
   }
-  return tx.Commit();
+  return Status::Ok();
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::ListPendingDeliveries(std::string_view after, int limit) {

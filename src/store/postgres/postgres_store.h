@@ -54,7 +54,12 @@ class PostgresStore final : public Store {
   Status DeleteWebhook(std::string_view organization_id, std::string_view id, TimePoint now) override;
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
+  Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
+                                                 const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  // The writer's dead letters: *_dead_outcomes.cc.
+  Status RecordDeadOutcome(const DeadOutcome& dead) override;
+  Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override;
   Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
   Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
   Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) override;
@@ -133,6 +138,11 @@ class PostgresStore final : public Store {
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
 
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
+  // The halves of CommitBatch, inside the caller's transaction. unclaimed_work: set when a
+  // delivery no node holds was inserted (other nodes should be told).
+  static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests,
+                                                      bool& unclaimed_work);
+  static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   const std::string conninfo_;
   // The LISTEN connection of WaitForWork, outside the pool; only the claimer thread uses it.
   std::unique_ptr<Connection> listener_;

@@ -301,6 +301,8 @@ Status SqliteStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) 
 
 Result<std::vector<PublishResult>> SqliteStore::CommitBatch(const std::vector<PublishRequest>& requests,
                                                             const std::vector<AttemptOutcome>& outcomes) {
+  // A publish answered 202 must survive a restart: never into a removed or replaced file.
+  if (!requests.empty()) ULAK_RETURN_IF_ERROR(CheckSameFile(path_, identity_));
   ULAK_ASSIGN_OR_RETURN(Lease lease, Acquire());
   // Outcomes alone are committed without waiting for fsync (synchronous=NORMAL: the WAL is
   // written, so a killed process loses nothing, but a power cut may roll back the newest
@@ -384,7 +386,8 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
         "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
         "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
         "error_message, delivered_at, next_retry_at, created_at, request_method, request_body) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+        "ON CONFLICT (id) DO NOTHING"));
     ins->Bind(1, a.id).Bind(2, a.delivery_id).Bind(3, a.organization_id).Bind(4, a.webhook_id).Bind(5, a.event_type)
         .Bind(6, a.event_ref).Bind(7, a.request_url).Bind(8, a.request_signature);
     if (a.response_status) {
@@ -403,6 +406,9 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
       ins->Bind(19, a.request_body);
     }
     ULAK_RETURN_IF_ERROR(ins->Run());
+    // Idempotent: an attempt already stored (a batch retried after a commit that reported
+    // failure) changes nothing, not even its delivery, which a later outcome may have moved on.
+    if (conn->Changes() == 0) continue;
 
     // One UPDATE of the delivery per outcome. A delivery cancelled meanwhile (webhook
     // deleted) stays cancelled; a finished one releases its claim; a retry under a lease

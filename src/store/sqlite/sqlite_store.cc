@@ -37,6 +37,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, max_connections < 1 ? 1 : max_connections));
   // Open one connection now so a bad path fails at start, not on the first request.
   ULAK_ASSIGN_OR_RETURN(auto conn, Connection::Open(path));
+  ULAK_ASSIGN_OR_RETURN(store->identity_, IdentityOf(path));
   store->Release(std::move(conn));
   store->open_count_ = 1;
   return store;
@@ -57,7 +58,10 @@ Result<SqliteStore::Lease> SqliteStore::Acquire() {
   }
   ++open_count_;
   lock.unlock();
-  Result<std::unique_ptr<Connection>> conn = Connection::Open(path_);
+  // A new connection would open whatever file the path names now: never a replacement.
+  Status same = CheckSameFile(path_, identity_);
+  Result<std::unique_ptr<Connection>> conn =
+      same.ok() ? Connection::Open(path_) : Result<std::unique_ptr<Connection>>(same);
   if (!conn.ok()) {
     std::lock_guard relock(mu_);
     --open_count_;
@@ -117,6 +121,7 @@ Result<int> SqliteStore::SchemaVersion() {
 }
 
 Status SqliteStore::Ping() {
+  ULAK_RETURN_IF_ERROR(CheckSameFile(path_, identity_));
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare("SELECT 1"));
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/file_identity.h"
 #include "store/store.h"
 
 namespace ulak::store::sqlite {
@@ -50,6 +51,9 @@ class SqliteStore final : public Store {
   Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
                                                  const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  // The writer's dead letters: *_dead_outcomes.cc.
+  Status RecordDeadOutcome(const DeadOutcome& dead) override;
+  Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override;
   Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override;
   Result<Event> GetEvent(std::string_view organization_id, std::string_view id) override;
   Result<std::vector<Attempt>> ListAttempts(const AttemptFilter& filter) override;
@@ -131,6 +135,9 @@ class SqliteStore final : public Store {
   void Release(std::unique_ptr<Connection> conn);
 
   const std::string path_;
+  // The file opened at start: Ping, a publish and a new connection check the path still
+  // names it (file_identity.h).
+  std::optional<FileIdentity> identity_;
   const int max_connections_;
   std::mutex mu_;
   std::condition_variable available_;
