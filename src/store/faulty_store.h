@@ -180,6 +180,39 @@ class FaultyStore final : public Store {
     return Read([&] { return inner_->ListAttemptsWithStats(filter); });
   }
 
+  // --- web UI ---
+  Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) override {
+    return Read([&] { return inner_->GetDeliveryBuckets(filter); });
+  }
+  Result<int64_t> GetPortalGeneration(std::string_view organization_id) override {
+    return Read([&] { return inner_->GetPortalGeneration(organization_id); });
+  }
+  Result<int64_t> RevokePortalTokens(std::string_view organization_id) override {
+    return Write([&] { return inner_->RevokePortalTokens(organization_id); });
+  }
+  Status CreateInbox(const Inbox& inbox) override {
+    return Write([&] { return inner_->CreateInbox(inbox); });
+  }
+  Result<Inbox> GetInbox(std::string_view organization_id, std::string_view id) override {
+    return Read([&] { return inner_->GetInbox(organization_id, id); });
+  }
+  Result<std::vector<Inbox>> ListInboxes(std::string_view organization_id) override {
+    return Read([&] { return inner_->ListInboxes(organization_id); });
+  }
+  Status UpdateInbox(const Inbox& inbox) override {
+    return Write([&] { return inner_->UpdateInbox(inbox); });
+  }
+  Status DeleteInbox(std::string_view organization_id, std::string_view id) override {
+    return Write([&] { return inner_->DeleteInbox(organization_id, id); });
+  }
+  Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) override {
+    return Write([&] { return inner_->RecordInboxRequest(request, keep_max, keep_since); });
+  }
+  Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
+                                                      int limit) override {
+    return Read([&] { return inner_->ListInboxRequests(inbox_id, since, limit); });
+  }
+
  private:
   // The error the current fault gives a call of this kind, or nullopt to let it through
   // (kCommitThenFail lets it through: After() then replaces its success).
