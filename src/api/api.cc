@@ -6,6 +6,7 @@
 #include "api/incoming.h"
 #include "api/operations.h"
 #include "api/registry.h"
+#include "api/shaping.h"
 #include "api/sources.h"
 #include "api/organizations.h"
 #include "api/webhooks.h"
@@ -47,6 +48,7 @@ http::Router BuildRouter(ApiContext& ctx) {
   AddRegistryRoutes(ctx, router);
   AddOperationRoutes(ctx, router);
   AddEventRoutes(ctx, router);
+  AddShapingRoutes(ctx, router);
   return router;
 }
 

@@ -280,27 +280,47 @@ void DeliveryEngine::LaunchQueued(std::shared_ptr<Item> item) {
 
 void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done) {
   SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, *item->event->payload, clock_.Now());
+  if (signed_request.skipped || !signed_request.shape_error.empty()) {
+    // Shaping left nothing to send (SPEC §7): the attempt ends here, without the network.
+    TransportResult unsent;
+    unsent.error = TransportError::kOther;
+    unsent.error_message = signed_request.skipped ? "skipped: the transform returned nil"
+                                                  : "shaping failed: " + signed_request.shape_error;
+    Finish(std::move(item), allow_retry, std::move(done), std::move(unsent), "", signed_request.skipped, "");
+    return;
+  }
+  std::string url = signed_request.request.url;
   transport_.Send(std::move(signed_request.request),
-                  [this, item, allow_retry, signature = std::move(signed_request.signature),
-                   done = std::move(done)](TransportResult&& result) {
-                    if (allow_retry) {
-                      std::lock_guard lock(mu_);
-                      if (stopping_) return;  // abandoned: still pending in the store, tried after restart
-                    }
-                    store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry);
-                    Metrics::Instance().CountAttempt(
-                        outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
-                        : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
-                                                                                      : Metrics::AttemptResult::kFailed,
-                        outcome.attempt.response_time_ms);
-                    const std::string disable_reason = TrackStreak(*item, result, outcome);
-                    const ConfigPtr config = item->config;  // `done` may move the item on
-                    TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying,
-                                    IsUnreachable(result)};
-                    writer_.Record(std::move(outcome));
-                    done(std::move(tried));
-                    if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
+                  [this, item, allow_retry, signature = std::move(signed_request.signature), url = std::move(url),
+                   done = std::move(done)](TransportResult&& result) mutable {
+                    Finish(std::move(item), allow_retry, std::move(done), std::move(result), signature, false, url);
                   });
+}
+
+void DeliveryEngine::Finish(std::shared_ptr<Item> item, bool allow_retry, TryDone done, TransportResult result,
+                            const std::string& signature, bool skipped, const std::string& url) {
+  if (allow_retry) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;  // abandoned: still pending in the store, tried after restart
+  }
+  store::AttemptOutcome outcome = Judge(*item, result, signature, allow_retry && !skipped);
+  if (!url.empty()) outcome.attempt.request_url = url;  // a transform may have changed it
+  if (skipped) {
+    outcome.attempt.status = outcome.delivery_status = store::DeliveryStatus::kSkipped;
+    Metrics::Instance().CountSkipped();
+  } else {
+    Metrics::Instance().CountAttempt(
+        outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
+        : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
+                                                                      : Metrics::AttemptResult::kFailed,
+        outcome.attempt.response_time_ms);
+  }
+  const std::string disable_reason = skipped ? "" : TrackStreak(*item, result, outcome);
+  const ConfigPtr config = item->config;  // `done` may move the item on
+  TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
+  writer_.Record(std::move(outcome));
+  done(std::move(tried));
+  if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
 }
 
 store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportResult& result,

@@ -176,6 +176,10 @@ class DeliveryEngine {
   void LaunchQueued(std::shared_ptr<Item> item);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
   void Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
+  // Judges and records a finished try (sent, or not sent because shaping skipped or failed it).
+  // `url`: where it went, when a transform may have changed it.
+  void Finish(std::shared_ptr<Item> item, bool allow_retry, TryDone done, TransportResult result,
+              const std::string& signature, bool skipped, const std::string& url);
   void OnQueuedResult(Item& item, TryResult&& result);
   store::AttemptOutcome Judge(const Item& item, const TransportResult& result, const std::string& signature,
                               bool allow_retry);

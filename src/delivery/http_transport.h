@@ -24,6 +24,7 @@ namespace ulak::delivery {
 
 struct OutgoingRequest {
   std::string url;  // http:// or https:// only; anything else fails with kOther
+  std::string method = "POST";  // POST unless a template or transform says otherwise
   // Sent as given, in order. Names must be HTTP tokens and values free of CR, LF and NUL;
   // Content-Length and Transfer-Encoding are the transport's own. A request breaking these
   // rules fails with kOther before anything is sent. Without a Content-Type, none is sent.
