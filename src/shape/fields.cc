@@ -38,7 +38,11 @@ std::optional<boost::json::value> SelectValue(const boost::json::value& v, const
     }
     return boost::json::value(std::move(out));
   }
-  if (v.is_object() && !n.members.empty()) return boost::json::value(Select(v.get_object(), n.members));
+  if (v.is_object() && !n.members.empty()) {
+    boost::json::object selected = Select(v.get_object(), n.members);
+    if (selected.empty()) return std::nullopt;  // nothing it names is there
+    return boost::json::value(std::move(selected));
+  }
   return std::nullopt;
 }
 

@@ -7,7 +7,8 @@
 //   "items[]"            `items` whole, if it is an array
 // A path that does not exist in an event (or meets another type than it names: a non-object
 // for ".", a non-array for "[]") is left out, not an error; array elements that are not
-// objects are left out of "items[].x". Members keep the order they have in `data`. A path
+// objects are left out of "items[].x", and so is an object none of whose selected members
+// exist ("customer.phone" without a phone leaves `customer` out). Members keep the order they have in `data`. A path
 // selected whole wins over deeper ones on the same member. Names are any characters but
 // '.', '[' and ']'; at most 100 paths of at most 200 characters.
 #pragma once

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -639,6 +640,20 @@ Result<std::shared_ptr<const LuaProgram>> LuaProgram::Compile(std::string_view s
   const std::string place(field);
   if (source.empty()) return InvalidArgument(place + " must define function transform(webhook).").WithField(place);
   if (source.size() > 64 * 1024) return InvalidArgument(place + " may be at most 64 KiB.").WithField(place);
+  // The same script (configurations are parsed again by the publisher's cache, the engine,
+  // the API) is one program: compiled once, and one state per thread rather than one per
+  // parse.
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::weak_ptr<const LuaProgram>> programs;  // GUARDED_BY(mu)
+  const std::string key = std::to_string(limits.memory_bytes) + "/" + std::to_string(limits.instructions) + "/" +
+                          std::string(source);
+  {
+    std::lock_guard lock(mu);
+    auto it = programs.find(key);
+    if (it != programs.end()) {
+      if (std::shared_ptr<const LuaProgram> known = it->second.lock()) return known;
+    }
+  }
   Result<std::unique_ptr<Sandbox>> sandbox = NewSandbox(source, "t", limits);
   if (!sandbox.ok()) return InvalidArgument(place + ": " + sandbox.status().message()).WithField(place);
   // Our own compilation to bytecode, which each thread's state then loads without parsing.
@@ -651,7 +666,11 @@ Result<std::shared_ptr<const LuaProgram>> LuaProgram::Compile(std::string_view s
   lua_pop(L, 1);
   program->limits_ = limits;
   program->id_ = next_program_id.fetch_add(1);
-  return std::shared_ptr<const LuaProgram>(std::move(program));
+  std::shared_ptr<const LuaProgram> shared = std::move(program);
+  std::lock_guard lock(mu);
+  if (programs.size() >= 1024) std::erase_if(programs, [](const auto& entry) { return entry.second.expired(); });
+  programs[key] = shared;
+  return shared;
 }
 
 Result<std::optional<ShapedRequest>> RunTransform(const LuaProgram& program, const ShapedRequest& in) {
