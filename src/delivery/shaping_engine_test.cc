@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/ids.h"
 #include "delivery/engine.h"
@@ -182,7 +183,7 @@ TEST_F(ShapingEngineTest, TransformSetsMethodUrlAndHeaders) {
   EXPECT_EQ(r.url, "http://127.0.0.1:1/elsewhere/ORD-7");
   EXPECT_EQ(Header(r, "X-Order"), "ORD-7");
   EXPECT_EQ(Header(r, "Content-Type"), "application/vnd.order+json");
-  EXPECT_EQ(Header(r, "X-Webhook-Secret"), "");  // the script's headers replace the custom ones
+  EXPECT_EQ(Header(r, "X-Webhook-Secret"), "n8n");  // the script got the custom headers and kept them
   EXPECT_EQ(r.body, R"({"order":"ORD-7","total":179.8})");
   EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.body));
   const std::vector<store::Attempt> attempts = AttemptsWhen(1);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cmath>
 #include <limits>
@@ -78,7 +79,9 @@ TEST(JsonNumber, NumbersOutsideADoublesRangeAreRefusedByPath) {
   Result<NumberDigits> scanned = ScanNumbers(huge, "body");
   ASSERT_FALSE(scanned.ok());
   EXPECT_EQ(scanned.status().field(), "body.n");
-  EXPECT_TRUE(ScanNumbers(R"({"zero":0e999,"tiny":5e-324})").ok());
+  EXPECT_TRUE(ScanNumbers(R"({"zero":0.0e-999,"tiny":5e-324})").ok());
+  // Boost.JSON reads 0e999 as NaN: refused too, never written as NaN.
+  EXPECT_EQ(ScanNumbers(R"({"zero":0e999})").status().field(), "zero");
 }
 
 TEST(JsonNumber, StringsAreEscapedAsBoostJsonDoes) {

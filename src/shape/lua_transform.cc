@@ -26,7 +26,6 @@ constexpr int kMaxDepth = 64;     // JSON nesting both ways (and cycles in table
 // Registry keys (their addresses are unique).
 char kArrayMetaKey;
 char kOrderKey;
-char kSandboxKey;
 
 std::atomic<uint64_t> next_program_id{1};
 

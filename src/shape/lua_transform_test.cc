@@ -22,14 +22,14 @@ ShapedRequest Sample() {
   return in;
 }
 
-Result<std::optional<ShapedRequest>> Run(std::string_view source, const ShapedRequest& in = Sample(),
+Result<std::optional<ShapedRequest>> RunScript(std::string_view source, const ShapedRequest& in = Sample(),
                                          LuaLimits limits = {}) {
   ULAK_ASSIGN_OR_RETURN(std::shared_ptr<const LuaProgram> program, LuaProgram::Compile(source, limits));
   return RunTransform(*program, in);
 }
 
 TEST(LuaTransform, AGoodScriptChangesMethodUrlHeadersAndPayload) {
-  Result<std::optional<ShapedRequest>> out = Run(R"(
+  Result<std::optional<ShapedRequest>> out = RunScript(R"(
     function transform(webhook)
       webhook.method = "PUT"
       webhook.url = webhook.url .. "?order=" .. webhook.payload.data.order_number
@@ -54,7 +54,7 @@ TEST(LuaTransform, AGoodScriptChangesMethodUrlHeadersAndPayload) {
 }
 
 TEST(LuaTransform, KeepsMemberOrderAndNumbers) {
-  Result<std::optional<ShapedRequest>> out = Run("function transform(w) w.payload.data.added = 1 return w end");
+  Result<std::optional<ShapedRequest>> out = RunScript("function transform(w) w.payload.data.added = 1 return w end");
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(SerializeJson((**out).payload),
             R"({"event":"order.created","data":{"order_number":"ORD-1","total_amount":179.8,"items":[{"name":"Pizza"}],)"
@@ -63,7 +63,7 @@ TEST(LuaTransform, KeepsMemberOrderAndNumbers) {
 
 TEST(LuaTransform, ReturningNilSkips) {
   Result<std::optional<ShapedRequest>> out =
-      Run("function transform(w) if w.payload.data.total_amount < 1000 then return nil end return w end");
+      RunScript("function transform(w) if w.payload.data.total_amount < 1000 then return nil end return w end");
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_FALSE(out->has_value());
 }
@@ -109,11 +109,11 @@ TEST(LuaTransform, EveryEscapeAndRunawayFailsCleanlyWithItsReason) {
       {"not UTF-8", "function transform(w) w.payload.x = '\\xff' return w end", "not UTF-8 at payload.x"},
   };
   for (const Failure& c : cases) {
-    Result<std::optional<ShapedRequest>> out = Run(c.source);
+    Result<std::optional<ShapedRequest>> out = RunScript(c.source);
     ASSERT_FALSE(out.ok()) << c.name;
     EXPECT_NE(out.status().message().find(c.reason), std::string::npos) << c.name << ": " << out.status().message();
     // The same thread's states still work afterwards.
-    Result<std::optional<ShapedRequest>> fine = Run("function transform(w) return w end");
+    Result<std::optional<ShapedRequest>> fine = RunScript("function transform(w) return w end");
     ASSERT_TRUE(fine.ok()) << c.name << ": " << fine.status().message();
   }
 }
@@ -151,7 +151,7 @@ TEST(LuaTransform, LargeUnsignedIntegersSurviveWithTheirDigits) {
   in.payload = boost::json::parse(R"({"id":18446744073709551615,"n":9007199254740993})");
   NumberDigits digits;
   KeepLargeIntegers(in.payload, digits);
-  Result<std::optional<ShapedRequest>> out = Run("function transform(w) return w end", in);
+  Result<std::optional<ShapedRequest>> out = RunScript("function transform(w) return w end", in);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(SerializeJson((**out).payload, &digits), R"({"id":18446744073709551615,"n":9007199254740993})");
 }

@@ -71,7 +71,7 @@ TEST_F(ShapingE2E, NumbersAreDeliveredAsPublished) {
   const std::string data =
       R"({"order_number":"ORD-2025-001","items":[{"name":"Margherita Pizza","quantity":2,"price":89.90}],)"
       R"("total_amount":179.80,"id":12345678901234567890,"rate":0.1,"tiny":1e-7,"neg":-0,"huge":1.5e300,)"
-      R"("long":123456789012345678901234567890,"precise":0.1000000000000000000000001})";
+      R"("long":123456789012345678901234567890,"pi":3.14159265358979323846264338327950288})";
   HttpResult published = PublishRaw("order.created", data);
   ASSERT_EQ(published.status, 202) << published.body;
   ASSERT_TRUE(sink_.WaitForCount("/plain", 1));
@@ -79,7 +79,7 @@ TEST_F(ShapingE2E, NumbersAreDeliveredAsPublished) {
   const std::string expected =
       R"("data":{"order_number":"ORD-2025-001","items":[{"name":"Margherita Pizza","quantity":2,"price":89.9}],)"
       R"("total_amount":179.8,"id":12345678901234567890,"rate":0.1,"tiny":1e-7,"neg":0,"huge":1.5e+300,)"
-      R"("long":123456789012345678901234567890,"precise":0.1000000000000000000000001},"metadata":{}})";
+      R"("long":123456789012345678901234567890,"pi":3.14159265358979323846264338327950288},"metadata":{}})";
   EXPECT_TRUE(Contains(r.body, expected)) << r.body;
   ExpectSigned(r, secret);
   // The attempt log shows the same numbers.
