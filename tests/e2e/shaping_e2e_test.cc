@@ -101,6 +101,31 @@ TEST_F(ShapingE2E, NumbersAreDeliveredAsPublished) {
   EXPECT_FALSE(Contains(patched.body, "E0")) << patched.body;
 }
 
+TEST_F(ShapingE2E, IncomingSourcesKeepDigitsAndRefuseNumbersOutOfRange) {
+  CreateWebhook("/from-github", {{"events", json::array{"*"}}});
+  HttpResult created = Call("POST", "/api/sources", org_key_,
+                            R"({"organization_id":")" + org_id_ + R"(","name":"gh","provider":"github","secrets":["gh-secret"]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string source = std::string(Json(created).at("source").at("id").as_string());
+  auto send = [&](const std::string& body, const std::string& delivery) {
+    return HttpRequest("POST", server_->BaseUrl() + "/api/incoming/" + source,
+                       {"Content-Type: application/json", "X-GitHub-Event: issues", "X-GitHub-Delivery: " + delivery,
+                        "X-Hub-Signature-256: sha256=" + HexEncode(HmacSha256("gh-secret", body))},
+                       body);
+  };
+  HttpResult ok = send(R"({"action":"opened","amount":179.80,"id":123456789012345678901234567890})", "d1");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  ASSERT_TRUE(sink_.WaitForCount("/from-github", 1));
+  EXPECT_TRUE(Contains(sink_.Requests("/from-github").at(0).body,
+                       R"("amount":179.8,"id":123456789012345678901234567890)"))
+      << sink_.Requests("/from-github").at(0).body;
+  HttpResult inf = send(R"({"action":"opened","issue":{"number":1e999}})", "d2");
+  ExpectError(inf, 422, "validation_error");
+  EXPECT_TRUE(Contains(inf.body, "issue.number")) << inf.body;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sink_.Count("/from-github"), 1u);
+}
+
 TEST_F(ShapingE2E, FilteredOutEventCreatesNoDelivery) {
   CreateWebhook("/big", {{"filter", json::parse(R"({"$and":[{"data.status":"pending"},{"data.total_amount":{"$gte":100}}]})")}});
   HttpResult small = PublishRaw("order.created", R"({"status":"pending","total_amount":50})");
