@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -215,38 +216,182 @@ void FindNonFinite(const boost::json::value& v, std::string& path, bool& found) 
   }
 }
 
-void AppendString(std::string& out, std::string_view s) {
+// The serializer's output: a string grown by doubling and written through a raw position
+// (std::string's own push_back and append are not inlined, and dominated the profile).
+struct Writer {
+  std::string& s;
+  size_t n;
+  char* Room(size_t k) {
+    if (n + k > s.size()) s.resize(std::max(s.size() * 2, n + k));
+    return s.data() + n;
+  }
+  void Put(char c) {
+    *Room(1) = c;
+    ++n;
+  }
+  void Put(const char* p, size_t k) {
+    std::memcpy(Room(k), p, k);
+    n += k;
+  }
+  void Put(std::string_view v) { Put(v.data(), v.size()); }
+};
+
+// Whether any of the 8 bytes in `w` must be escaped (< 0x20, '"' or '\\'): SWAR, so that
+// plain text is scanned a word at a time.
+bool WordNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+void WriteString(Writer& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
+  const char* p = s.data();
+  const size_t n = s.size();
+  out.Put('"');
   size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + start, i - start);
-    start = i + 1;
+  size_t i = 0;
+  for (;;) {
+    // Plain text a word at a time, then byte by byte up to what must be escaped.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (WordNeedsEscape(w)) break;
+      i += 8;
+    }
+    const size_t limit = std::min(n, i + 8);
+    while (i < limit && !NeedsEscape(static_cast<unsigned char>(p[i]))) ++i;
+    if (i == n) break;
+    if (i == limit) continue;
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    out.Put(p + start, i - start);
+    start = ++i;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
+      case '"': out.Put("\\\"", 2); break;
+      case '\\': out.Put("\\\\", 2); break;
+      case '\b': out.Put("\\b", 2); break;
+      case '\f': out.Put("\\f", 2); break;
+      case '\n': out.Put("\\n", 2); break;
+      case '\r': out.Put("\\r", 2); break;
+      case '\t': out.Put("\\t", 2); break;
+      default: {
+        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.Put(u, 6);
+      }
     }
   }
-  out.append(s.data() + start, s.size() - start);
-  out += '"';
+  out.Put(p + start, n - start);
+  out.Put('"');
 }
 
 template <typename T>
-void AppendInteger(std::string& out, T n) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
+void WriteInteger(Writer& out, T n) {
+  char* p = out.Room(24);
+  out.n += static_cast<size_t>(std::to_chars(p, p + 24, n).ptr - p);
+}
+
+void WriteJsNumber(Writer& out, double d) {
+  if (!std::isfinite(d)) {
+    out.Put("null", 4);
+    return;
+  }
+  if (d == 0) {
+    out.Put('0');
+    return;
+  }
+  char buf[64];
+  std::string_view sci = Scientific(d, buf);  // [-]d[.ddd]e(+|-)XX
+  if (sci[0] == '-') {
+    out.Put('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e = sci.find('e');
+  char digits[32];
+  size_t k = 0;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits[k++] = c;
+  }
+  int exp10 = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
+  const int n = exp10 + 1;  // value = 0.digits x 10^n
+  const int ki = static_cast<int>(k);
+  if (ki <= n && n <= 21) {
+    out.Put(digits, k);
+    std::memset(out.Room(static_cast<size_t>(n - ki)), '0', static_cast<size_t>(n - ki));
+    out.n += static_cast<size_t>(n - ki);
+  } else if (0 < n && n <= 21) {
+    out.Put(digits, static_cast<size_t>(n));
+    out.Put('.');
+    out.Put(digits + n, k - static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out.Put("0.", 2);
+    std::memset(out.Room(static_cast<size_t>(-n)), '0', static_cast<size_t>(-n));
+    out.n += static_cast<size_t>(-n);
+    out.Put(digits, k);
+  } else {
+    out.Put(digits[0]);
+    if (k > 1) {
+      out.Put('.');
+      out.Put(digits + 1, k - 1);
+    }
+    out.Put('e');
+    out.Put(exp10 >= 0 ? '+' : '-');
+    WriteInteger(out, exp10 >= 0 ? exp10 : -exp10);
+  }
+}
+
+void WriteJson(Writer& out, const boost::json::value& v, const NumberDigits* digits) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out.Put("null", 4); return;
+    case boost::json::kind::bool_:
+      if (v.get_bool()) {
+        out.Put("true", 4);
+      } else {
+        out.Put("false", 5);
+      }
+      return;
+    case boost::json::kind::int64: WriteInteger(out, v.get_int64()); return;
+    case boost::json::kind::uint64: WriteInteger(out, v.get_uint64()); return;
+    case boost::json::kind::double_: {
+      if (digits != nullptr) {
+        if (const std::string* text = digits->Find(v.get_double())) {
+          out.Put(*text);
+          return;
+        }
+      }
+      WriteJsNumber(out, v.get_double());
+      return;
+    }
+    case boost::json::kind::string: WriteString(out, std::string_view(v.get_string().data(), v.get_string().size())); return;
+    case boost::json::kind::array: {
+      out.Put('[');
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out.Put(',');
+        first = false;
+        WriteJson(out, e, digits);
+      }
+      out.Put(']');
+      return;
+    }
+    case boost::json::kind::object: {
+      out.Put('{');
+      bool first = true;
+      for (const auto& [k, e] : v.get_object()) {
+        if (!first) out.Put(',');
+        first = false;
+        WriteString(out, std::string_view(k.data(), k.size()));
+        out.Put(':');
+        WriteJson(out, e, digits);
+      }
+      out.Put('}');
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -312,102 +457,22 @@ std::string FindNonFiniteNumber(const boost::json::value& v, std::string_view ro
 }
 
 void AppendJsNumber(std::string& out, double d) {
-  if (!std::isfinite(d)) {
-    out += "null";
-    return;
-  }
-  if (d == 0) {
-    out += '0';
-    return;
-  }
-  char buf[64];
-  std::string_view sci = Scientific(d, buf);  // [-]d[.ddd]e(+|-)XX
-  if (sci[0] == '-') {
-    out += '-';
-    sci.remove_prefix(1);
-  }
-  const size_t e = sci.find('e');
-  std::string_view mantissa = sci.substr(0, e);
-  char digits[32];
-  size_t k = 0;
-  for (char c : mantissa) {
-    if (c != '.') digits[k++] = c;
-  }
-  int exp10 = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
-  const int n = exp10 + 1;  // value = 0.digits x 10^n
-  const int ki = static_cast<int>(k);
-  if (ki <= n && n <= 21) {
-    out.append(digits, k);
-    out.append(static_cast<size_t>(n - ki), '0');
-  } else if (0 < n && n <= 21) {
-    out.append(digits, n);
-    out += '.';
-    out.append(digits + n, k - n);
-  } else if (-6 < n && n <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-n), '0');
-    out.append(digits, k);
-  } else {
-    out += digits[0];
-    if (k > 1) {
-      out += '.';
-      out.append(digits + 1, k - 1);
-    }
-    out += 'e';
-    out += exp10 >= 0 ? '+' : '-';
-    AppendInteger(out, exp10 >= 0 ? exp10 : -exp10);
-  }
+  Writer w{out, out.size()};
+  WriteJsNumber(w, d);
+  out.resize(w.n);
 }
 
 void AppendJson(std::string& out, const boost::json::value& v, const NumberDigits* digits) {
-  switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; return;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case boost::json::kind::int64: AppendInteger(out, v.get_int64()); return;
-    case boost::json::kind::uint64: AppendInteger(out, v.get_uint64()); return;
-    case boost::json::kind::double_: {
-      if (digits != nullptr) {
-        if (const std::string* text = digits->Find(v.get_double())) {
-          out += *text;
-          return;
-        }
-      }
-      AppendJsNumber(out, v.get_double());
-      return;
-    }
-    case boost::json::kind::string: AppendString(out, std::string_view(v.get_string().data(), v.get_string().size())); return;
-    case boost::json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        AppendJson(out, e, digits);
-      }
-      out += ']';
-      return;
-    }
-    case boost::json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [k, e] : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        AppendString(out, std::string_view(k.data(), k.size()));
-        out += ':';
-        AppendJson(out, e, digits);
-      }
-      out += '}';
-      return;
-    }
-  }
+  Writer w{out, out.size()};
+  WriteJson(w, v, digits);
+  out.resize(w.n);
 }
 
 std::string SerializeJson(const boost::json::value& v, const NumberDigits* digits) {
-  std::string out;
-  out.reserve(256);
-  AppendJson(out, v, digits);
+  std::string out(1024, '\0');
+  Writer w{out, 0};
+  WriteJson(w, v, digits);
+  out.resize(w.n);
   return out;
 }
 
