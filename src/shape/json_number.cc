@@ -468,8 +468,14 @@ void AppendJson(std::string& out, const boost::json::value& v, const NumberDigit
   out.resize(w.n);
 }
 
+void AppendJsonString(std::string& out, std::string_view s) {
+  Writer w{out, out.size()};
+  WriteString(w, s);
+  out.resize(w.n);
+}
+
 std::string SerializeJson(const boost::json::value& v, const NumberDigits* digits) {
-  std::string out(1024, '\0');
+  std::string out(256, '\0');
   Writer w{out, 0};
   WriteJson(w, v, digits);
   out.resize(w.n);

@@ -69,6 +69,7 @@ void AppendJsNumber(std::string& out, double d);
 // Compact JSON (no spaces), object members in their order, strings escaped as Boost.JSON
 // does, doubles by AppendJsNumber unless `digits` holds the publisher's text for them.
 void AppendJson(std::string& out, const boost::json::value& v, const NumberDigits* digits = nullptr);
+void AppendJsonString(std::string& out, std::string_view s);  // quoted and escaped
 std::string SerializeJson(const boost::json::value& v, const NumberDigits* digits = nullptr);
 
 }  // namespace ulak::shape
