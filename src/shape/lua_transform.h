@@ -6,8 +6,10 @@
 //
 // Sandbox: only the basic functions that cannot reach outside (no load, dofile, require,
 // collectgarbage, print, xpcall; setmetatable refuses __gc), `string` (without dump),
-// `table`, `math` (without randomseed), `utf8` and `json` (encode, decode, null, array). Text
-// chunks only, never bytecode from the script. Each run is capped in memory (through the
+// `table`, `math` (without randomseed), `utf8`, `json` (encode, decode, null, array) and `re`
+// (find, match, gsub with RE2 regexes, linear time). string.find/match/gmatch/gsub take plain
+// text only: Lua patterns backtrack in C, where no cap can stop them. Text chunks only,
+// never bytecode from the script. Each run is capped in memory (through the
 // allocator) and in VM instructions (a count hook); the script's own pcall cannot catch a cap.
 // A broken cap, an error or an invalid result is an error whose message carries the Lua line.
 //
@@ -33,6 +35,9 @@ namespace ulak::shape {
 struct LuaLimits {
   size_t memory_bytes = 8 << 20;  // per run, above what the state held before it
   int64_t instructions = 2'000'000;  // about 10 ms of plain Lua on one core
+  // A safety net, not the cap tests rely on: work done inside library functions (in C,
+  // where the count hook does not run) is charged by size, and a run also stops at this.
+  int64_t wall_ms = 1000;
 };
 
 // What a transformation receives and returns.

@@ -53,6 +53,43 @@ TEST(LuaTransform, AGoodScriptChangesMethodUrlHeadersAndPayload) {
             R"("text":"New order ORD-1: 179.80 TRY"})");
 }
 
+TEST(LuaTransform, SearchesArePlainTextOrRe2) {
+  Result<std::optional<ShapedRequest>> out = RunScript(R"lua(
+    function transform(w)
+      local s = "order ORD-2025-001 for ahmet@example.com"
+      local a, b = re.find(s, "ORD-[0-9]+-([0-9]+)")
+      local year, n = re.match(s, "ORD-([0-9]{4})-([0-9]+)")
+      local masked, count = re.gsub(s, "([a-z]+)@([a-z.]+)", "%1 at %2")
+      local upper = re.gsub(s, "[a-z]+@", function(m) return m:upper() end)
+      w.payload = {a = a, b = b, year = year, n = n, masked = masked, count = count, upper = upper,
+                   plain = string.find(s, "ORD-", 1, true), literal = (s:gsub("ahmet", "x")),
+                   none = re.match(s, "^nothing") == nil}
+      return w
+    end)lua");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(SerializeJson((**out).payload),
+            R"({"a":7,"b":18,"count":1,"literal":"order ORD-2025-001 for x@example.com",)"
+            R"("masked":"order ORD-2025-001 for ahmet at example.com","n":"001","none":true,"plain":7,)"
+            R"("upper":"order ORD-2025-001 for AHMET@example.com","year":"2025"})");
+  for (const char* source : {"function transform(w) return ('aaaa'):find('a-b') end",
+                             "function transform(w) return ('aaaa'):match('(a*)*b') end",
+                             "function transform(w) return ('a'):gsub('.', 'b') end",
+                             "function transform(w) for x in ('ab'):gmatch('%a') do end end"}) {
+    Result<std::optional<ShapedRequest>> refused = RunScript(source);
+    ASSERT_FALSE(refused.ok()) << source;
+    EXPECT_NE(refused.status().message().find("Lua patterns are not available"), std::string::npos)
+        << refused.status().message();
+  }
+  Result<std::optional<ShapedRequest>> bad = RunScript("function transform(w) return re.find('x', '(') end");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("invalid regular expression"), std::string::npos) << bad.status().message();
+  // C work counts against the budget: a loop of big searches stops like a loop of small ones.
+  Result<std::optional<ShapedRequest>> heavy = RunScript(
+      "function transform(w)\n  local s = string.rep('a', 4000000)\n  while true do re.find(s, 'b') end\nend");
+  ASSERT_FALSE(heavy.ok());
+  EXPECT_NE(heavy.status().message().find("instruction limit"), std::string::npos) << heavy.status().message();
+}
+
 TEST(LuaTransform, KeepsMemberOrderAndNumbers) {
   Result<std::optional<ShapedRequest>> out = RunScript("function transform(w) w.payload.data.added = 1 return w end");
   ASSERT_TRUE(out.ok()) << out.status().message();

@@ -164,7 +164,7 @@ function transform(webhook)
   local d = webhook.payload.data
   if d.total_amount < 10 then return nil end
   webhook.method = "PUT"
-  webhook.url = webhook.url:gsub("/orders$", "/slack")
+  webhook.url = re.gsub(webhook.url, "/orders$", "/slack")
   webhook.headers["X-Order"] = d.order_number
   webhook.payload = {text = "New order " .. d.order_number .. ": " .. d.total_amount}
   return webhook
