@@ -11,6 +11,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev
+  # delivery shaping: Lua transformations, RE2 filter regexes
+  liblua5.4-dev libre2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the throwaway PostgreSQL cluster of the PostgreSQL store tests (initdb, pg_ctl)

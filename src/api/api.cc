@@ -9,6 +9,7 @@
 #include "api/operations.h"
 #include "api/portal.h"
 #include "api/registry.h"
+#include "api/shaping.h"
 #include "api/sources.h"
 #include "api/templates.h"
 #include "api/stats.h"
@@ -67,6 +68,7 @@ http::Router BuildRouter(ApiContext& ctx) {
   AddStatsRoutes(ctx, router);
   AddInboxRoutes(ctx, router);
   AddUiRoutes(ctx, router);
+  AddShapingRoutes(ctx, router);
   return router;
 }
 

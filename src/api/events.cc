@@ -7,6 +7,7 @@
 #include "api/json_io.h"
 #include "api/webhook_input.h"
 #include "delivery/publisher.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -51,6 +52,8 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
   if (metadata != nullptr && !metadata->is_null() && !metadata->is_object()) {
     return InvalidArgument("metadata must be a JSON object.").WithField("metadata");
   }
+  // Numbers outside a double's range are refused by path; digits a double cannot hold are kept.
+  ULAK_ASSIGN_OR_RETURN(shape::NumberDigits digits, shape::ScanNumbers(request.body));
   ULAK_ASSIGN_OR_RETURN(std::optional<std::string> event_id, OptionalString(body, "event_id", kMaxEventIdLength));
   if (!event_id) {
     if (auto key = request.GetHeader("Idempotency-Key"); key && !key->empty()) {
@@ -69,6 +72,7 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
   input.event_id = event_id.value_or("");
   input.data = *data;
   input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
+  input.digits = std::move(digits);
   boost::json::value sent_data = input.data;
   boost::json::value sent_metadata = input.metadata;
   const std::string sent_type = input.event_type;
@@ -86,7 +90,8 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
       return;
     }
     http::Response r = JsonResponse(202, boost::json::object{{"event", EventJson(result->event)},
-                                                             {"deliveries", result->event.deliveries}});
+                                                             {"deliveries", result->event.deliveries},
+                                                             {"filtered", result->filtered}});
     if (result->duplicate) r.SetHeader("Idempotent-Replayed", "true");
     reply(std::move(r));
   });

@@ -3,7 +3,6 @@
 #include <strings.h>
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "api/errors.h"
 #include "api/handler.h"
@@ -17,6 +16,7 @@
 #include "delivery/publisher.h"
 #include "incoming/event_map.h"
 #include "incoming/verifier.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -36,7 +36,7 @@ std::string HeadersThatMatter(const incoming::Headers& headers, const incoming::
                       strncasecmp(name.c_str(), "stripe-", 7) == 0;
     if (keep) out[name] = value;
   }
-  return boost::json::serialize(out);
+  return shape::SerializeJson(out);
 }
 
 // Seed 000 answers a bad Stripe signature with 400; App Store likewise. Other senders get 401.
@@ -103,6 +103,18 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
     return;
   }
 
+  // As for POST /api/events: a number outside a double's range is refused by its path, and
+  // digits a double cannot hold are delivered as the provider sent them. (A body that is not
+  // JSON, such as Apple's signed payload, has its numbers checked when written.)
+  shape::NumberDigits digits;
+  if (Result<shape::NumberDigits> scanned = shape::ScanNumbers(request.body); scanned.ok()) {
+    digits = std::move(scanned).value();
+  } else if (scanned.status().code() == ErrorCode::kInvalidArgument) {
+    Log(LogLevel::kWarn, "incoming request refused: a number is out of range",
+        {{"source_id", source.id}, {"reason", scanned.status().message()}});
+    reply(ErrorFromStatus(scanned.status()));
+    return;
+  }
   const std::vector<incoming::EventMapRule>& rules = parsed.rules;
   row.provider_event_id = verified->provider_event_id;
   row.event_type = verified->event_type;
@@ -129,6 +141,7 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
                                        {"provider", source.provider},
                                        {"provider_event_type", verified->event_type},
                                        {"provider_event_id", verified->provider_event_id}};
+  input.digits = std::move(digits);
   input.incoming = std::move(row);
   if (ctx.publisher == nullptr) {
     reply(ErrorFromStatus(Unavailable("The delivery engine is not running.")));

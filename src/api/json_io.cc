@@ -1,7 +1,8 @@
 #include "api/json_io.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+
+#include "shape/json_number.h"
 #include <boost/json/stream_parser.hpp>
 
 namespace ulak::api {
@@ -121,10 +122,10 @@ boost::json::value ParseJsonOr(std::string_view json, boost::json::value fallbac
   return ec ? fallback : v;
 }
 
-http::Response JsonResponse(int status, const boost::json::value& body) {
+http::Response JsonResponse(int status, const boost::json::value& body, const shape::NumberDigits* digits) {
   http::Response r;
   r.status = status;
-  r.body = boost::json::serialize(body);
+  r.body = shape::SerializeJson(body, digits);
   return r;
 }
 

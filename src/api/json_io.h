@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "http/message.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 
@@ -33,7 +34,8 @@ Result<std::optional<bool>> OptionalBool(const boost::json::object& obj, std::st
 // only guards against a damaged row).
 boost::json::value ParseJsonOr(std::string_view json, boost::json::value fallback);
 
-http::Response JsonResponse(int status, const boost::json::value& body);
+// Numbers as JSON.stringify writes them; `digits` gives published numbers their own digits.
+http::Response JsonResponse(int status, const boost::json::value& body, const shape::NumberDigits* digits = nullptr);
 // 204 with no body: the answer to a DELETE.
 http::Response NoContent();
 

@@ -10,6 +10,7 @@
 
 #include "api/handler.h"
 #include "api/json_io.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -40,8 +41,48 @@ std::vector<std::string> SourceEvents(const store::Source& s) {
   return out;
 }
 
+// JSON as YAML (block style), numbers written as the API writes them.
+void EmitJson(YAML::Emitter& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out << YAML::Null; return;
+    case boost::json::kind::bool_: out << v.get_bool(); return;
+    case boost::json::kind::string: out << YAML::DoubleQuoted << std::string(v.get_string()); return;
+    case boost::json::kind::array:
+      out << YAML::BeginSeq;
+      for (const auto& e : v.get_array()) EmitJson(out, e);
+      out << YAML::EndSeq;
+      return;
+    case boost::json::kind::object:
+      out << YAML::BeginMap;
+      for (const auto& [k, e] : v.get_object()) {
+        out << YAML::Key << YAML::DoubleQuoted << std::string(k) << YAML::Value;
+        EmitJson(out, e);
+      }
+      out << YAML::EndMap;
+      return;
+    default: out << shape::SerializeJson(v); return;  // a number
+  }
+}
+
+// A webhook's shaping (SPEC §7), when it has any.
+void EmitShaping(YAML::Emitter& out, const store::Webhook& w) {
+  if (!w.filter_json.empty()) {
+    out << YAML::Key << "filter" << YAML::Value;
+    EmitJson(out, ParseJsonOr(w.filter_json, nullptr));
+  }
+  if (!w.fields_json.empty()) {
+    out << YAML::Key << "fields" << YAML::Value << YAML::Flow;
+    EmitJson(out, ParseJsonOr(w.fields_json, nullptr));
+  }
+  if (!w.transform_lua.empty()) {
+    out << YAML::Key << "transform" << YAML::Value << YAML::BeginMap << YAML::Key << "lua" << YAML::Value
+        << YAML::Literal << w.transform_lua << YAML::EndMap;
+  }
+}
+
 void EmitDocument(YAML::Emitter& out, int number, std::string_view tip, const std::string& endpoint,
-                  const std::string& provider, const std::vector<std::string>& events, bool active) {
+                  const std::string& provider, const std::vector<std::string>& events, bool active,
+                  const store::Webhook* webhook = nullptr) {
   char id[16];
   std::snprintf(id, sizeof id, "WH-%03d", number);
   out << YAML::BeginDoc << YAML::BeginMap << YAML::Key << "webhook_config" << YAML::Value << YAML::BeginMap;
@@ -53,6 +94,7 @@ void EmitDocument(YAML::Emitter& out, int number, std::string_view tip, const st
   for (const auto& e : events) out << YAML::DoubleQuoted << e;
   out << YAML::EndSeq;
   out << YAML::Key << "durum" << YAML::Value << (active ? "active" : "inactive");
+  if (webhook != nullptr) EmitShaping(out, *webhook);
   out << YAML::EndMap << YAML::EndMap;
 }
 
@@ -79,7 +121,7 @@ Result<std::string> RenderRegistryYaml(store::Store& store, std::string_view org
     } else {
       const store::Webhook* w = std::get<const store::Webhook*>(entry);
       EmitDocument(out, number, "outgoing", w->url, w->name,
-                   Strings(ParseJsonOr(w->events_json, boost::json::array())), w->is_active);
+                   Strings(ParseJsonOr(w->events_json, boost::json::array())), w->is_active, w);
     }
   }
   std::string text = out.c_str();

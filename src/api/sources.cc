@@ -2,7 +2,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "api/handler.h"
 #include "api/json_io.h"
@@ -11,6 +10,7 @@
 #include "common/ids.h"
 #include "incoming/event_map.h"
 #include "incoming/verifier.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -49,7 +49,7 @@ Result<std::vector<std::string>> ReadSecrets(const boost::json::value& v) {
 std::string SecretsJson(const std::vector<std::string>& secrets) {
   boost::json::array a;
   for (const auto& s : secrets) a.emplace_back(s);
-  return boost::json::serialize(a);
+  return shape::SerializeJson(a);
 }
 
 // Validates and applies the mutable fields present in `body` to `source`.
@@ -80,13 +80,13 @@ Status ApplySourceFields(const boost::json::object& body, bool creating, incomin
   if (const boost::json::value* v = body.if_contains("options"); v != nullptr && !v->is_null()) {
     if (!v->is_object()) return InvalidArgument("options must be an object.").WithField("options");
     ULAK_RETURN_IF_ERROR(incoming::ParseSourceOptions(provider, v->as_object()).status());
-    next.options_json = boost::json::serialize(*v);
+    next.options_json = shape::SerializeJson(*v);
   } else if (creating) {
     ULAK_RETURN_IF_ERROR(incoming::ParseSourceOptions(provider, boost::json::object()).status());
   }
   if (const boost::json::value* v = body.if_contains("event_map"); v != nullptr) {
     ULAK_RETURN_IF_ERROR(incoming::ParseEventMap(*v).status());
-    next.event_map_json = v->is_null() ? "[]" : boost::json::serialize(*v);
+    next.event_map_json = v->is_null() ? "[]" : shape::SerializeJson(*v);
   }
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> is_default, OptionalBool(body, "default_for_provider"));
   if (is_default) next.default_for_provider = *is_default;

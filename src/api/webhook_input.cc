@@ -3,7 +3,6 @@
 #include <strings.h>
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
 #include "api/header_mask.h"
@@ -11,6 +10,10 @@
 #include "delivery/retry_policy.h"
 #include "delivery/webhook_config.h"
 #include "shape/templates/template.h"
+#include "shape/fields.h"
+#include "shape/filter.h"
+#include "shape/json_number.h"
+#include "shape/lua_transform.h"
 
 namespace ulak::api {
 namespace {
@@ -76,7 +79,7 @@ Result<std::string> ParseEvents(const boost::json::value& v) {
                      "events must hold event types such as \"order.created\", wildcards such as \"order.*\", or \"*\".");
     }
   }
-  return boost::json::serialize(a);
+  return shape::SerializeJson(a);
 }
 
 Result<std::string> ParseCustomHeaders(const boost::json::value& v) {
@@ -105,7 +108,7 @@ Result<std::string> ParseCustomHeaders(const boost::json::value& v) {
                                            " must not contain CR, LF or NUL and must be at most 8192 bytes.");
     }
   }
-  return boost::json::serialize(o);
+  return shape::SerializeJson(o);
 }
 
 Result<double> Number(const boost::json::object& o, std::string_view key, double def, double min, double max) {
@@ -116,8 +119,8 @@ Result<double> Number(const boost::json::object& o, std::string_view key, double
   boost::system::error_code ec;
   const double d = v->to_number<double>(ec);
   if (ec || d < min || d > max) {
-    return Invalid(field, field + " must be between " + boost::json::serialize(boost::json::value(min)) + " and " +
-                              boost::json::serialize(boost::json::value(max)) + ".");
+    return Invalid(field, field + " must be between " + shape::SerializeJson(boost::json::value(min)) + " and " +
+                              shape::SerializeJson(boost::json::value(max)) + ".");
   }
   return d;
 }
@@ -192,6 +195,26 @@ Status ApplyTemplate(const boost::json::value& v, Mode mode, store::Webhook& nex
 
 }  // namespace
 
+Result<std::string> ParseFilter(const boost::json::value& v) {
+  ULAK_RETURN_IF_ERROR(shape::Filter::Compile(v, "filter").status());
+  return shape::SerializeJson(v);
+}
+
+Result<std::string> ParseFields(const boost::json::value& v) {
+  ULAK_RETURN_IF_ERROR(shape::FieldSelection::Compile(v, "fields").status());
+  return shape::SerializeJson(v);
+}
+
+Result<std::string> ParseTransform(const boost::json::value& v) {
+  const boost::json::value* lua = v.is_object() ? v.get_object().if_contains("lua") : nullptr;
+  if (lua == nullptr || !lua->is_string() || v.get_object().size() != 1) {
+    return Invalid("transform", "transform must be {\"lua\": \"<source defining function transform(webhook)>\"}.");
+  }
+  const std::string source(lua->get_string());
+  ULAK_RETURN_IF_ERROR(shape::LuaProgram::Compile(source, {}, "transform.lua").status());
+  return source;
+}
+
 std::string DefaultRetryPolicyJson() { return delivery::RetryPolicyToJson(delivery::RetryPolicy{}); }
 
 Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creating, store::Webhook& w) {
@@ -249,6 +272,28 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
     } else {
       ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> rate, OptionalInt(body, "rate_limit_per_s", 1, 100000));
       next.rate_limit_per_s = static_cast<int>(*rate);
+    }
+  }
+  // Shaping (SPEC §7): null removes; anything else is checked (and compiled) before it is kept.
+  if (const boost::json::value* v = body.if_contains("filter"); v != nullptr) {
+    if (v->is_null()) {
+      next.filter_json.clear();
+    } else {
+      ULAK_ASSIGN_OR_RETURN(next.filter_json, ParseFilter(*v));
+    }
+  }
+  if (const boost::json::value* v = body.if_contains("fields"); v != nullptr) {
+    if (v->is_null()) {
+      next.fields_json.clear();
+    } else {
+      ULAK_ASSIGN_OR_RETURN(next.fields_json, ParseFields(*v));
+    }
+  }
+  if (const boost::json::value* v = body.if_contains("transform"); v != nullptr) {
+    if (v->is_null()) {
+      next.transform_lua.clear();
+    } else {
+      ULAK_ASSIGN_OR_RETURN(next.transform_lua, ParseTransform(*v));
     }
   }
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> gone, OptionalBool(body, "disable_on_gone"));

@@ -19,6 +19,12 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
 // allow_wildcard (subscriptions), "prefix.*" and "*" too.
 bool ValidEventType(std::string_view type, bool allow_wildcard);
 
+// Shaping fields (SPEC §7), checked as the webhook API does: the text to store, or a 422
+// naming the place ("filter.$and[1].data.total_amount.$gte", "fields[2]", "transform.lua").
+Result<std::string> ParseFilter(const boost::json::value& v);
+Result<std::string> ParseFields(const boost::json::value& v);
+Result<std::string> ParseTransform(const boost::json::value& v);  // {"lua": source} -> source
+
 // The default retry policy (seed 001: 60, 300, 1800 s) as stored JSON.
 std::string DefaultRetryPolicyJson();
 

@@ -15,6 +15,7 @@
 #include "delivery/publisher.h"
 #include "delivery/signer.h"
 #include "shape/templates/template.h"
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -76,6 +77,10 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"last_triggered_at", OptionalTimeJson(w.last_triggered_at)},
           {"rate_limit_per_s", w.rate_limit_per_s ? boost::json::value(*w.rate_limit_per_s) : boost::json::value(nullptr)},
           {"disable_on_gone", w.disable_on_gone},
+          {"filter", w.filter_json.empty() ? boost::json::value(nullptr) : ParseJsonOr(w.filter_json, nullptr)},
+          {"fields", w.fields_json.empty() ? boost::json::value(nullptr) : ParseJsonOr(w.fields_json, nullptr)},
+          {"transform", w.transform_lua.empty() ? boost::json::value(nullptr)
+                                                : boost::json::value(boost::json::object{{"lua", w.transform_lua}})},
           {"disabled_reason", w.disabled_reason.empty() ? boost::json::value(nullptr) : boost::json::value(w.disabled_reason)},
           {"disabled_at", OptionalTimeJson(w.disabled_at)},
           {"previous_secret_expires_at", OptionalTimeJson(w.previous_secret_expires_at)},
@@ -235,7 +240,7 @@ boost::json::object AttemptJson(const store::Attempt& a) {
           {"event_id", a.event_ref},
           {"request_url", a.request_url},
           {"request_method", a.request_method},
-          {"request_body", ParseJsonOr(a.request_body, boost::json::value(a.request_body))},
+          {"request_body", boost::json::value(a.request_body)},  // ListLogs puts the parsed body here
           {"request_signature", a.request_signature},
           {"response_status", a.response_status ? boost::json::value(*a.response_status) : boost::json::value(nullptr)},
           {"response_body", a.response_body},
@@ -255,7 +260,7 @@ Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, c
   if (auto s = request.GetQuery("status"); s && !s->empty()) {
     f.status = store::ParseDeliveryStatus(*s);
     if (!f.status || *f.status == store::DeliveryStatus::kPending || *f.status == store::DeliveryStatus::kCancelled) {
-      return InvalidArgument("status must be success, failed or retrying.").WithField("status");
+      return InvalidArgument("status must be success, failed, retrying or skipped.").WithField("status");
     }
   }
   if (auto w = request.GetQuery("webhook_config_id")) f.webhook_id = std::string(*w);
@@ -279,7 +284,15 @@ Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, c
     next_cursor = attempts.back().id;
   }
   boost::json::array logs;
-  for (const auto& a : attempts) logs.push_back(AttemptJson(a));
+  shape::NumberDigits digits;  // request bodies show their numbers as published
+  for (const auto& a : attempts) {
+    boost::json::object row = AttemptJson(a);
+    if (Result<shape::ParsedJson> body = shape::ParseJsonKeepingDigits(a.request_body); body.ok()) {
+      row["request_body"] = std::move(body->value);
+      digits.Merge(body->digits);
+    }
+    logs.push_back(std::move(row));
+  }
   boost::json::object out{{"logs", std::move(logs)},
                           {"stats",
                            {{"total", stats.total},
@@ -288,7 +301,7 @@ Result<http::Response> ListLogs(ApiContext& ctx, const http::Request& request, c
                             {"retrying", stats.retrying},
                             {"avgResponseTime", static_cast<int64_t>(stats.avg_response_time_ms + 0.5)}}}};
   AddPageInfo(out, next_cursor);
-  return JsonResponse(200, out);
+  return JsonResponse(200, out, &digits);
 }
 
 // The seed's cron endpoint: authorized by CRON_SECRET (or the admin key), not an API key.

@@ -36,6 +36,12 @@ void Metrics::CountIncoming(IncomingResult result) {
   incoming_[static_cast<size_t>(result)].fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::CountFiltered(int deliveries) {
+  deliveries_filtered_.fetch_add(static_cast<uint64_t>(deliveries), std::memory_order_relaxed);
+}
+
+void Metrics::CountSkipped() { deliveries_skipped_.fetch_add(1, std::memory_order_relaxed); }
+
 void Metrics::CountBreaker(bool opened) {
   if (opened) breaker_opened_.fetch_add(1, std::memory_order_relaxed);
   webhooks_paused_.fetch_add(opened ? 1 : -1, std::memory_order_relaxed);
@@ -63,6 +69,12 @@ std::string Metrics::Render(uint64_t deliveries_held) const {
   out += "# HELP ulak_deliveries_created_total Deliveries created by publishes.\n"
          "# TYPE ulak_deliveries_created_total counter\n";
   line("ulak_deliveries_created_total", deliveries_created_.load());
+  out += "# HELP ulak_deliveries_filtered_total Deliveries not created because a webhook's filter did not match.\n"
+         "# TYPE ulak_deliveries_filtered_total counter\n";
+  line("ulak_deliveries_filtered_total", deliveries_filtered_.load());
+  out += "# HELP ulak_deliveries_skipped_total Deliveries a webhook's transform skipped (returned nil).\n"
+         "# TYPE ulak_deliveries_skipped_total counter\n";
+  line("ulak_deliveries_skipped_total", deliveries_skipped_.load());
   out += "# HELP ulak_delivery_attempts_total Delivery attempts by result.\n"
          "# TYPE ulak_delivery_attempts_total counter\n";
   static constexpr const char* kResults[] = {"success", "retrying", "failed"};

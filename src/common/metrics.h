@@ -19,6 +19,10 @@ class Metrics {
   void CountAttempt(AttemptResult result, int64_t response_time_ms);
   enum class IncomingResult { kAccepted = 0, kDuplicate = 1, kRejected = 2 };
   void CountIncoming(IncomingResult result);
+  // Shaping (SPEC §7): deliveries a filter kept from being created, and deliveries a
+  // transform skipped (returned nil for).
+  void CountFiltered(int deliveries);
+  void CountSkipped();
   // A webhook's circuit breaker opened (its endpoint stopped answering) or closed again.
   void CountBreaker(bool opened);
   // The store writer parked an attempt outcome the store kept rejecting (a dead letter).
@@ -42,6 +46,8 @@ class Metrics {
   std::atomic<uint64_t> latency_sum_ms_{0};
   std::array<std::atomic<uint64_t>, 3> incoming_{};
   std::atomic<uint64_t> breaker_opened_{0};
+  std::atomic<uint64_t> deliveries_filtered_{0};
+  std::atomic<uint64_t> deliveries_skipped_{0};
   std::atomic<int64_t> webhooks_paused_{0};
   std::atomic<uint64_t> dead_outcomes_{0};
   std::atomic<uint64_t> connections_refused_{0};

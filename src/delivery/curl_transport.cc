@@ -398,6 +398,9 @@ class CurlTransport final : public HttpTransport {
         t.request.method == "POST" ? static_cast<const char*>(nullptr) : t.request.method.c_str());
     set(CURLOPT_POSTFIELDS, t.request.body.data());
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    // Another method (a template's or a transform's) keeps the body: PUT, PATCH...
+    // (Set every time: a reused handle must not keep the previous request's method.)
+    set(CURLOPT_CUSTOMREQUEST, t.request.method != "POST" ? t.request.method.c_str() : nullptr);
     set(CURLOPT_HTTPHEADER, t.headers);
     set(CURLOPT_USERAGENT, options_.user_agent.c_str());
     set(CURLOPT_TIMEOUT_MS, timeout_ms);

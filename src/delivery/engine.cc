@@ -299,18 +299,23 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDon
 }
 
 void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry, const std::string& signature,
-                            const Sent* sent, const TryDone& done, TransportResult&& result) {
+                            const Sent* sent, const TryDone& done, TransportResult&& result, bool skipped) {
   if (allow_retry) {
     std::lock_guard lock(mu_);
     if (stopping_) return;  // abandoned: still pending in the store, tried after restart
   }
-  store::AttemptOutcome outcome = Judge(*item, result, signature, sent, allow_retry);
-  Metrics::Instance().CountAttempt(
-      outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
-      : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
-                                                                    : Metrics::AttemptResult::kFailed,
-      outcome.attempt.response_time_ms);
-  const std::string disable_reason = TrackStreak(*item, result, outcome);
+  store::AttemptOutcome outcome = Judge(*item, result, signature, sent, allow_retry && !skipped);
+  if (skipped) {
+    outcome.attempt.status = outcome.delivery_status = store::DeliveryStatus::kSkipped;
+    Metrics::Instance().CountSkipped();
+  } else {
+    Metrics::Instance().CountAttempt(
+        outcome.delivery_status == store::DeliveryStatus::kSuccess    ? Metrics::AttemptResult::kSuccess
+        : outcome.delivery_status == store::DeliveryStatus::kRetrying ? Metrics::AttemptResult::kRetrying
+                                                                      : Metrics::AttemptResult::kFailed,
+        outcome.attempt.response_time_ms);
+  }
+  const std::string disable_reason = skipped ? "" : TrackStreak(*item, result, outcome);
   const ConfigPtr config = item->config;  // `done` may move the item on
   TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
   writer_.Record(std::move(outcome));
@@ -329,7 +334,7 @@ struct DeliveryEngine::ShapedTry {
 
 namespace {
 
-// A try that failed before anything was sent (rendering, token refresh): recorded like a
+// A try that failed before anything was sent (shaping, token refresh): recorded like a
 // transport error, with `message` as its error_message.
 TransportResult NotSent(std::string message) {
   TransportResult r;
@@ -345,7 +350,13 @@ void DeliveryEngine::LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, 
   Result<ShapedRequest> shaped = ShapeRequest(config, *item->event->payload);
   if (!shaped.ok()) {
     Sent sent{"POST", config.record.url, ""};
-    Finish(item, allow_retry, "", &sent, done, NotSent(shaped.status().message()));
+    Finish(item, allow_retry, "", &sent, done, NotSent("shaping failed: " + shaped.status().message()));
+    return;
+  }
+  if (shaped->skip) {
+    // The transform returned nil (SPEC §7): the delivery ends here, without the network.
+    Sent sent{shaped->method, shaped->url, ""};
+    Finish(item, allow_retry, "", &sent, done, NotSent("skipped: the transform returned nil"), /*skipped=*/true);
     return;
   }
   auto state = std::make_shared<ShapedTry>();
@@ -354,6 +365,10 @@ void DeliveryEngine::LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, 
   state->done = std::move(done);
   state->sent = Sent{shaped->method, shaped->url, shaped->body};
   state->shaped = std::move(shaped).value();
+  if (config.template_config == nullptr) {  // fields or a transform only: no credential
+    SendShaped(state, "", false);
+    return;
+  }
   switch (config.template_auth.kind) {
     case shape::TemplateAuth::Kind::kOAuth2:
       WithToken(state, true);

@@ -185,11 +185,12 @@ class DeliveryEngine {
   void LaunchQueued(std::shared_ptr<Item> item);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
   void Launch(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
-  // Records a finished try and hands it to `done`; `sent` is null for a plain try.
+  // Records a finished try and hands it to `done`; `sent` is null for a plain try. `skipped`:
+  // the transform returned nil, the delivery ends as skipped without a retry.
   void Finish(const std::shared_ptr<Item>& item, bool allow_retry, const std::string& signature, const Sent* sent,
-              const TryDone& done, TransportResult&& result);
-  // A templated webhook's try: render, obtain its credential (OAuth), send; on a 401 with
-  // an OAuth token, refresh once and send again at once.
+              const TryDone& done, TransportResult&& result, bool skipped = false);
+  // A shaped webhook's try (fields, template, transform): shape, obtain its credential
+  // (OAuth), send; on a 401 with an OAuth token, refresh once and send again at once.
   void LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, TryDone done);
   void SendShaped(const std::shared_ptr<ShapedTry>& state, std::string credential, bool may_refresh);
   void WithToken(const std::shared_ptr<ShapedTry>& state, bool may_refresh);

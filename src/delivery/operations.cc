@@ -1,10 +1,10 @@
 #include "delivery/operations.h"
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "shape/json_number.h"
 
 namespace ulak::delivery {
 namespace {
@@ -89,7 +89,7 @@ Result<store::Job> DeliveryOperations::StartRecover(const std::string& organizat
   job.organization_id = config->record.organization_id;
   job.kind = "recover";
   job.status = "running";
-  job.params_json = boost::json::serialize(
+  job.params_json = shape::SerializeJson(
       boost::json::object{{"webhook_config_id", webhook_id}, {"since", FormatRfc3339(since)}});
   job.created_at = job.updated_at = clock_.Now();
   ULAK_RETURN_IF_ERROR(store_.CreateJob(job));

@@ -79,11 +79,6 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
     done(subscriptions.status());
     return;
   }
-  std::vector<ConfigPtr> targets;
-  for (const ConfigPtr& config : (*subscriptions)->active) {
-    if (config->Subscribes(input.event_type)) targets.push_back(config);
-  }
-
   store::PublishRequest request;
   store::Event& event = request.event;
   event.id = NewId(clock_, random_);
@@ -91,16 +86,43 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
   event.event_type = input.event_type;
   event.event_id = input.event_id;
   event.created_at = clock_.Now();
-  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, input.data, input.metadata);
+
+  std::vector<ConfigPtr> targets;
+  int filtered = 0;
+  std::optional<boost::json::value> filter_view;  // built for the first filter only
+  for (const ConfigPtr& config : (*subscriptions)->active) {
+    if (!config->Subscribes(input.event_type)) continue;
+    if (config->filter != nullptr) {
+      if (!filter_view) {
+        filter_view = boost::json::object{{"event", event.event_type},
+                                          {"timestamp", FormatRfc3339(event.created_at)},
+                                          {"organization_id", event.organization_id},
+                                          {"data", input.data},
+                                          {"metadata", input.metadata.is_null() ? boost::json::value(boost::json::object())
+                                                                                : input.metadata}};
+      }
+      if (!config->filter->Matches(*filter_view)) {
+        ++filtered;
+        continue;
+      }
+    }
+    targets.push_back(config);
+  }
+  event.payload = RenderPayload(event.event_type, event.created_at, event.organization_id, input.data, input.metadata,
+                                &input.digits);
   request.incoming = std::move(input.incoming);
   for (const ConfigPtr& t : targets) {
     request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_), engine_.options()));
   }
 
-  writer_.Publish(std::move(request), [this, targets = std::move(targets),
+  writer_.Publish(std::move(request), [this, targets = std::move(targets), filtered,
                                        done = std::move(done)](Result<store::PublishResult>&& result) {
     if (result.ok()) {
       Metrics::Instance().CountPublished(static_cast<int>(result->deliveries.size()), result->duplicate);
+      if (!result->duplicate) {
+        result->filtered = filtered;
+        if (filtered > 0) Metrics::Instance().CountFiltered(filtered);
+      }
     }
     if (result.ok() && !result->duplicate) {
       std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;

@@ -1,5 +1,6 @@
 // Publisher: the durable publish path shared by POST /api/events, test sends and (later)
-// incoming webhooks. Matches the organization's webhooks, renders the body once, commits
+// incoming webhooks. Matches the organization's webhooks (their events and filters), renders
+// the body once, commits
 // the event and its deliveries through the StoreWriter (group commit), and only then
 // answers and hands the deliveries to the engine.
 #pragma once
@@ -18,6 +19,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "delivery/engine.h"
+#include "shape/json_number.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -29,6 +31,9 @@ struct PublishInput {
   std::string event_id;  // idempotency key; empty for none
   boost::json::value data;
   boost::json::value metadata;
+  // The publisher's text of numbers a double cannot hold (shape::ScanNumbers on the body
+  // `data` and `metadata` came from), written back as sent.
+  shape::NumberDigits digits;
   // Operational events (webhook.disabled) are published even under backpressure: they are
   // few, and losing one would hide why a webhook went quiet.
   bool operational = false;

@@ -19,7 +19,8 @@ struct SignedRequest {
 // During a secret rotation's grace period (previous_secret_expires_at after `now`) the
 // webhook-signature header carries both signatures, new first: "v1,<new> v1,<old>" (or
 // "v1a,..." entries for an ed25519 webhook, see signer.h).
-// `delivery_id` is the webhook-id header; `payload` the event's rendered body.
+// `delivery_id` is the webhook-id header; `payload` the event's rendered body, sent as is.
+// REQUIRES: !NeedsShaping(config) (shaped_request.h builds those webhooks' tries).
 SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
                                    const std::string& payload, TimePoint now);
 

@@ -2,46 +2,93 @@
 
 #include <strings.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include "shape/json_number.h"
 
 namespace ulak::delivery {
 namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 bool SameName(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// The template step: (payload, params) → method, url, headers, body. Without a template
-// (a webhook shaped by other steps only), ulak's payload to the webhook's url.
-Result<shape::TemplateRequest> ApplyTemplate(const WebhookConfig& config, const boost::json::object& payload) {
-  if (config.template_config == nullptr) {
-    shape::TemplateRequest plain;
-    plain.url = config.record.url;
-    plain.body = payload;
-    return plain;
+bool Has(const Headers& headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (SameName(h.first, name)) return true;
   }
-  Result<shape::TemplateRequest> r = shape::RenderTemplate(*config.template_config, config.record.url, payload);
+  return false;
+}
+
+// Step 1: only the selected parts of `data`.
+void SelectFields(const WebhookConfig& config, boost::json::value& payload) {
+  if (config.fields == nullptr || !payload.is_object()) return;
+  boost::json::object& o = payload.get_object();
+  if (boost::json::value* data = o.if_contains("data")) *data = config.fields->Apply(*data);
+}
+
+// Step 2: (payload, params) → method, url, headers, body. Without a template, ulak's payload
+// to the webhook's url.
+Status ApplyTemplate(const WebhookConfig& config, ShapedRequest& out, boost::json::value& payload) {
+  out.url = config.record.url;
+  if (config.template_config == nullptr) return Status::Ok();
+  if (!payload.is_object()) return InvalidArgument("The event's payload is not a JSON object.");
+  Result<shape::TemplateRequest> r = shape::RenderTemplate(*config.template_config, config.record.url,
+                                                           payload.as_object());
   if (!r.ok()) return InvalidArgument("Template " + config.template_config->name + ": " + r.status().message());
-  return r;
+  out.method = std::move(r->method);
+  out.url = std::move(r->url);
+  out.headers = std::move(r->headers);
+  out.credential_header = std::move(r->credential_header);
+  out.credential_prefix = std::move(r->credential_prefix);
+  payload = std::move(r->body);
+  return Status::Ok();
+}
+
+// Step 3: the script's say on method, url, headers and payload; false when it returns nil.
+// The script sees the headers the webhook would send (the template's, then the custom ones,
+// which win), never the credential, which is added after it at send time.
+Result<bool> Transform(const WebhookConfig& config, shape::NumberDigits& digits, ShapedRequest& out,
+                       boost::json::value& payload) {
+  if (config.transform == nullptr) return true;
+  shape::KeepLargeIntegers(payload, digits);  // Lua numbers are int64 or double
+  shape::ShapedRequest in;
+  in.method = out.method;
+  in.url = out.url;
+  for (const auto& h : out.headers) {
+    if (!Has(config.custom_headers, h.first)) in.headers.push_back(h);
+  }
+  for (const auto& h : config.custom_headers) in.headers.push_back(h);
+  in.payload = std::move(payload);
+  ULAK_ASSIGN_OR_RETURN(std::optional<shape::ShapedRequest> result, shape::RunTransform(*config.transform, in));
+  if (!result) return false;
+  out.method = std::move(result->method);
+  out.url = std::move(result->url);
+  out.headers = std::move(result->headers);
+  out.headers_final = true;
+  payload = std::move(result->payload);
+  return true;
 }
 
 }  // namespace
 
-bool NeedsShaping(const WebhookConfig& config) { return config.template_config != nullptr; }
+bool NeedsShaping(const WebhookConfig& config) {
+  return config.template_config != nullptr || config.fields != nullptr || config.transform != nullptr;
+}
 
 Result<ShapedRequest> ShapeRequest(const WebhookConfig& config, const std::string& payload) {
-  boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(payload, ec);
-  if (ec || !parsed.is_object()) return InvalidArgument("The event's payload is not a JSON object.");
-  ULAK_ASSIGN_OR_RETURN(shape::TemplateRequest rendered, ApplyTemplate(config, parsed.as_object()));
+  Result<shape::ParsedJson> parsed = shape::ParseJsonKeepingDigits(payload);
+  if (!parsed.ok()) return InvalidArgument("The event's stored body does not parse: " + parsed.status().message());
   ShapedRequest out;
-  out.method = std::move(rendered.method);
-  out.url = std::move(rendered.url);
-  out.headers = std::move(rendered.headers);
-  out.body = boost::json::serialize(rendered.body);
-  out.credential_header = std::move(rendered.credential_header);
-  out.credential_prefix = std::move(rendered.credential_prefix);
+  boost::json::value body = std::move(parsed->value);
+  SelectFields(config, body);
+  ULAK_RETURN_IF_ERROR(ApplyTemplate(config, out, body));
+  ULAK_ASSIGN_OR_RETURN(bool send, Transform(config, parsed->digits, out, body));
+  if (!send) {
+    out.skip = true;
+    return out;
+  }
+  out.body = shape::SerializeJson(body, &parsed->digits);
   return out;
 }
 
@@ -54,21 +101,26 @@ SignedRequest SignShapedRequest(const WebhookConfig& config, const std::string& 
   r.body = shaped.body;
   r.timeout = std::chrono::seconds(config.record.timeout_seconds);
   r.headers.reserve(8 + shaped.headers.size() + config.custom_headers.size());
-  r.headers.emplace_back("Content-Type", "application/json");
-  r.headers.emplace_back("User-Agent", "ulak/" ULAK_VERSION);
-  auto custom_has = [&config](std::string_view name) {
-    for (const auto& h : config.custom_headers) {
-      if (SameName(h.first, name)) return true;
-    }
-    return false;
-  };
-  for (const auto& h : shaped.headers) {
-    if (!custom_has(h.first)) r.headers.push_back(h);
+  // A transform may set these two; templates and the custom headers the API takes never do.
+  if (!shaped.headers_final || !Has(shaped.headers, "Content-Type")) {
+    r.headers.emplace_back("Content-Type", "application/json");
   }
-  if (!shaped.credential_header.empty() && !credential.empty() && !custom_has(shaped.credential_header)) {
+  if (!shaped.headers_final || !Has(shaped.headers, "User-Agent")) {
+    r.headers.emplace_back("User-Agent", "ulak/" ULAK_VERSION);
+  }
+  // Custom headers win over a template header of the same name; after a transform, its
+  // headers are final (they started from the custom ones).
+  const Headers& custom = shaped.headers_final ? shaped.headers : config.custom_headers;
+  for (const auto& h : shaped.headers) {
+    if (shaped.headers_final || !Has(custom, h.first)) r.headers.push_back(h);
+  }
+  if (!shaped.credential_header.empty() && !credential.empty() && !Has(custom, shaped.credential_header)) {
     r.headers.emplace_back(shaped.credential_header, shaped.credential_prefix + std::string(credential));
   }
-  for (const auto& h : config.custom_headers) r.headers.push_back(h);
+  if (!shaped.headers_final) {
+    for (const auto& h : config.custom_headers) r.headers.push_back(h);
+  }
+  // Neither custom nor transformed headers collide with the signature headers: both are refused.
   AddSignatureHeaders(config, delivery_id, r.body, now, out);
   return out;
 }

@@ -1,8 +1,9 @@
-// Shaped requests: a webhook whose deliveries are not ulak's payload as is (a CRM template,
-// issue 12) renders its request per try, in the send-time order of the shaping contract:
-//   payload → [fields selection (issue 13)] → template → [Lua transform (issue 13)]
-//   → body serialized once → signed over those exact bytes → credential, custom and
-//   signature headers added.
+// Shaped requests: a webhook whose deliveries are not ulak's payload as is (field selection,
+// a CRM template, a Lua transform; src/shape/) renders its request per try, in the send-time
+// order of SPEC §7:
+//   payload → fields selection on `data` → template → Lua transform
+//   → body serialized once (numbers as published) → signed over those exact bytes
+//   → credential, custom and signature headers added.
 // A webhook without shaping never comes here: it keeps BuildDeliveryRequest's shared body.
 #pragma once
 
@@ -22,18 +23,23 @@ namespace ulak::delivery {
 bool NeedsShaping(const WebhookConfig& config);
 
 struct ShapedRequest {
+  bool skip = false;  // the transform returned nil: nothing is sent
   std::string method = "POST";
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;  // the template's own
-  std::string body;  // serialized once: the bytes signed and sent
+  // Without a transform: the template's own headers (the webhook's custom headers are added
+  // when signing). With one: every header the script left, custom ones included.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool headers_final = false;  // a transform decided `headers`
+  std::string body;            // serialized once: the bytes signed and sent
   // Where the webhook's credential goes (shape::TemplateRequest); empty header: nowhere.
   std::string credential_header;
   std::string credential_prefix;
 };
 
-// REQUIRES: NeedsShaping(config). `payload` is the event's stored body. Fails
-// (kInvalidArgument, a sentence for the attempt's error_message) when the payload is not a
-// JSON object or the template cannot render it.
+// REQUIRES: NeedsShaping(config). `payload` is the event's stored body. Runs on the calling
+// thread (a transform uses that thread's own Lua state). Fails (a sentence for the attempt's
+// error_message) when the payload does not parse, the template cannot render it, or the
+// transform errs or breaks a cap.
 Result<ShapedRequest> ShapeRequest(const WebhookConfig& config, const std::string& payload);
 
 // The request for one try: `shaped` with Content-Type, User-Agent, the credential

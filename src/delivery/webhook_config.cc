@@ -7,7 +7,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+
+#include "shape/json_number.h"
 
 namespace ulak::delivery {
 
@@ -32,7 +33,7 @@ std::string RetryPolicyToJson(const RetryPolicy& policy) {
     for (int64_t d : policy.delays_s) delays.push_back(d);
     o["delays_s"] = std::move(delays);
   }
-  return boost::json::serialize(o);
+  return shape::SerializeJson(o);
 }
 
 Result<RetryPolicy> RetryPolicyFromJson(std::string_view json) {
@@ -103,6 +104,27 @@ Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook r
     }
   } else if (record.signature_scheme != "hmac") {
     return Internal("stored signature scheme of webhook " + record.id + " is unknown: " + record.signature_scheme);
+  }
+  if (!record.filter_json.empty()) {
+    boost::json::value spec = boost::json::parse(record.filter_json, ec);
+    if (ec) return Internal("stored filter of webhook " + record.id + " is not JSON");
+    Result<std::shared_ptr<const shape::Filter>> filter = shape::Filter::Compile(spec);
+    if (!filter.ok()) return Internal("stored filter of webhook " + record.id + ": " + filter.status().message());
+    config->filter = *filter;
+  }
+  if (!record.fields_json.empty()) {
+    boost::json::value spec = boost::json::parse(record.fields_json, ec);
+    if (ec) return Internal("stored fields of webhook " + record.id + " are not JSON");
+    Result<std::shared_ptr<const shape::FieldSelection>> fields = shape::FieldSelection::Compile(spec);
+    if (!fields.ok()) return Internal("stored fields of webhook " + record.id + ": " + fields.status().message());
+    config->fields = *fields;
+  }
+  if (!record.transform_lua.empty()) {
+    Result<std::shared_ptr<const shape::LuaProgram>> program = shape::LuaProgram::Compile(record.transform_lua);
+    if (!program.ok()) {
+      return Internal("stored transform of webhook " + record.id + ": " + program.status().message());
+    }
+    config->transform = *program;
   }
   config->record = std::move(record);
   return std::shared_ptr<const WebhookConfig>(std::move(config));

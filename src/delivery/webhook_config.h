@@ -12,6 +12,9 @@
 #include "crypto/ed25519.h"
 #include "delivery/retry_policy.h"
 #include "shape/templates/template.h"
+#include "shape/fields.h"
+#include "shape/filter.h"
+#include "shape/lua_transform.h"
 #include "store/types.h"
 
 namespace ulak::delivery {
@@ -34,6 +37,12 @@ struct WebhookConfig {
   std::string template_token_key;     // OAuthTokens' cache key: webhook id + credentials digest
 
   bool Subscribes(std::string_view event_type) const;
+
+  // Delivery shaping, issue 13 (src/shape/): filters, field selection, Lua transformations.
+  // Null when unused; a webhook with no fields and no transform keeps the shared body.
+  std::shared_ptr<const shape::Filter> filter;          // checked at publish
+  std::shared_ptr<const shape::FieldSelection> fields;  // parts of `data` sent
+  std::shared_ptr<const shape::LuaProgram> transform;   // run at send time
 };
 
 Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook record);

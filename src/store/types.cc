@@ -9,13 +9,14 @@ std::string_view DeliveryStatusName(DeliveryStatus s) {
     case DeliveryStatus::kSuccess: return "success";
     case DeliveryStatus::kFailed: return "failed";
     case DeliveryStatus::kCancelled: return "cancelled";
+    case DeliveryStatus::kSkipped: return "skipped";
   }
   return "pending";
 }
 
 std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) {
   for (DeliveryStatus d : {DeliveryStatus::kPending, DeliveryStatus::kRetrying, DeliveryStatus::kSuccess,
-                           DeliveryStatus::kFailed, DeliveryStatus::kCancelled}) {
+                           DeliveryStatus::kFailed, DeliveryStatus::kCancelled, DeliveryStatus::kSkipped}) {
     if (DeliveryStatusName(d) == s) return d;
   }
   return std::nullopt;

@@ -101,7 +101,8 @@ struct Event {
   TimePoint created_at;
 };
 
-enum class DeliveryStatus { kPending, kRetrying, kSuccess, kFailed, kCancelled };
+// kSkipped: final, a webhook's transform returned nil for it (nothing was sent).
+enum class DeliveryStatus { kPending, kRetrying, kSuccess, kFailed, kCancelled, kSkipped };
 std::string_view DeliveryStatusName(DeliveryStatus s);
 std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s);
 
@@ -188,6 +189,7 @@ struct PublishResult {
   Event event;  // the stored event: the earlier one when this was a repeat
   bool duplicate = false;
   std::vector<Delivery> deliveries;  // created now; empty for a repeat
+  int filtered = 0;  // subscribed webhooks whose filter the event did not match (set by the publisher)
 };
 
 // The result of one try: the attempt log row and the delivery's new state.
