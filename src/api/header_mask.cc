@@ -1,7 +1,7 @@
 #include "api/header_mask.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include "shape/json_number.h"
 
 namespace ulak::api {
 namespace {
@@ -61,7 +61,7 @@ Result<std::string> KeepMaskedHeaders(const std::string& incoming_json, const st
                                   " is masked but matches no stored value; send the real value."))
         .WithField("custom_headers");
   }
-  return boost::json::serialize(incoming);
+  return shape::SerializeJson(incoming);
 }
 
 }  // namespace ulak::api

@@ -1,7 +1,7 @@
 #include "api/inboxes.h"
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
+#include "shape/json_number.h"
 #include <strings.h>
 
 #include "api/handler.h"
@@ -216,7 +216,7 @@ Result<http::Response> Receive(ApiContext& ctx, const http::Request& request, co
                         std::string(http::MethodName(request.method)),
                         request.path,
                         q == std::string::npos ? "" : request.target.substr(q + 1),
-                        boost::json::serialize(headers),
+                        shape::SerializeJson(headers),
                         request.body.substr(0, kInboxMaxBodyBytes),
                         request.remote_address,
                         ctx.clock.Now()};

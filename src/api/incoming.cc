@@ -47,7 +47,7 @@ int RejectionStatus(incoming::Provider provider) {
 // Text that came from a sender, made safe to store and show: control characters (NUL
 // cannot go into a PostgreSQL TEXT) escaped as JSON escapes them, at most 200 bytes.
 std::string Printable(std::string_view text) {
-  std::string quoted = boost::json::serialize(boost::json::string(text.substr(0, 200)));
+  std::string quoted = shape::SerializeJson(boost::json::string(text.substr(0, 200)));
   return quoted.substr(1, quoted.size() - 2);
 }
 

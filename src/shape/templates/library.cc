@@ -1,6 +1,6 @@
 // The template library and the validation of a webhook's "template" input.
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include "shape/json_number.h"
 #include <boost/url/parse.hpp>
 
 #include "shape/templates/template.h"
@@ -293,7 +293,7 @@ std::string TemplateToJson(const boost::json::object& template_field) {
     }
   }
   out["params"] = std::move(params);
-  return boost::json::serialize(out);
+  return shape::SerializeJson(out);
 }
 
 Result<TemplateConfig> TemplateConfigFromJson(std::string_view json) {
@@ -369,7 +369,7 @@ std::string TemplateAuthToJson(const TemplateAuth& auth) {
       if (!auth.token_url.empty()) o["token_url"] = auth.token_url;
       break;
   }
-  return boost::json::serialize(o);
+  return shape::SerializeJson(o);
 }
 
 Result<TemplateAuth> TemplateAuthFromJson(std::string_view json) {

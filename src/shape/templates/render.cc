@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
+#include "shape/json_number.h"
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -81,7 +81,7 @@ Order ReadOrder(const TemplateConfig& c, const boost::json::object& payload) {
 std::string AsText(const boost::json::value* v) {
   if (v == nullptr) return "";
   if (v->is_string()) return std::string(v->as_string());
-  return boost::json::serialize(*v);
+  return shape::SerializeJson(*v);
 }
 
 // Through a status map: the mapped value, else `fallback` (null fallback: the status itself).
