@@ -41,7 +41,8 @@ std::vector<std::string> SourceEvents(const store::Source& s) {
 }
 
 void EmitDocument(YAML::Emitter& out, int number, std::string_view tip, const std::string& endpoint,
-                  const std::string& provider, const std::vector<std::string>& events, bool active) {
+                  const std::string& provider, const std::vector<std::string>& events, bool active,
+                  bool ordered = false) {
   char id[16];
   std::snprintf(id, sizeof id, "WH-%03d", number);
   out << YAML::BeginDoc << YAML::BeginMap << YAML::Key << "webhook_config" << YAML::Value << YAML::BeginMap;
@@ -53,6 +54,7 @@ void EmitDocument(YAML::Emitter& out, int number, std::string_view tip, const st
   for (const auto& e : events) out << YAML::DoubleQuoted << e;
   out << YAML::EndSeq;
   out << YAML::Key << "durum" << YAML::Value << (active ? "active" : "inactive");
+  if (ordered) out << YAML::Key << "ordered" << YAML::Value << true;  // FIFO delivery; shown only when set
   out << YAML::EndMap << YAML::EndMap;
 }
 
@@ -79,7 +81,7 @@ Result<std::string> RenderRegistryYaml(store::Store& store, std::string_view org
     } else {
       const store::Webhook* w = std::get<const store::Webhook*>(entry);
       EmitDocument(out, number, "outgoing", w->url, w->name,
-                   Strings(ParseJsonOr(w->events_json, boost::json::array())), w->is_active);
+                   Strings(ParseJsonOr(w->events_json, boost::json::array())), w->is_active, w->ordered);
     }
   }
   std::string text = out.c_str();

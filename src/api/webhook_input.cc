@@ -214,6 +214,8 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
   }
   ULAK_ASSIGN_OR_RETURN(std::optional<bool> gone, OptionalBool(body, "disable_on_gone"));
   if (gone) next.disable_on_gone = *gone;
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> ordered, OptionalBool(body, "ordered"));
+  if (ordered) next.ordered = *ordered;
   w = std::move(next);
   return Status::Ok();
 }

@@ -54,6 +54,12 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_pending_deliveries", c.max_pending_deliveries); }},
       {"lease_s", "ULAK_LEASE_S",
        [](Config& c, const std::string& v) { return ParseNumber(v, "lease_s", c.lease_s); }},
+      {"retention_days", "ULAK_RETENTION_DAYS",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "retention_days", c.retention_days); }},
+      {"retention_interval_s", "ULAK_RETENTION_INTERVAL_S",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "retention_interval_s", c.retention_interval_s); }},
+      {"retention_batch", "ULAK_RETENTION_BATCH",
+       [](Config& c, const std::string& v) { return ParseNumber(v, "retention_batch", c.retention_batch); }},
       {"max_header_bytes", nullptr,
        [](Config& c, const std::string& v) { return ParseNumber(v, "max_header_bytes", c.max_header_bytes); }},
       {"max_header_count", nullptr,
@@ -149,6 +155,10 @@ Status ValidateConfig(const Config& config) {
     return InvalidArgument("log level must be debug, info, warn or error, got '" + config.log_level + "'");
   }
   if (config.max_body_bytes == 0) return InvalidArgument("max_body_bytes must be positive");
+  if (config.retention_interval_s == 0) return InvalidArgument("retention_interval_s must be positive");
+  if (config.retention_batch == 0 || config.retention_batch > 100'000) {
+    return InvalidArgument("retention_batch must be 1-100000");
+  }
   return Status::Ok();
 }
 

@@ -13,14 +13,15 @@ constexpr char kWebhookColumns[] =
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
     "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
-    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform";
-// The same columns as written (no COALESCE), for INSERT.
+    "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform, ordered, "
+    "last_success_at, last_failure_at, breaker_streak, breaker_cooldown_ms, paused_until";
+// The same columns as written (no COALESCE), for INSERT; health columns start empty.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
     "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
-    "shape_fields, shape_transform";
+    "shape_fields, shape_transform, ordered";
 
 std::optional<TimePoint> OptionalTime(const PgResult& r, int row, int col) {
   if (r.IsNull(row, col)) return std::nullopt;
@@ -63,6 +64,12 @@ Webhook ReadWebhook(const PgResult& r, int row) {
   w.filter_json = r.Text(row, 26);
   w.fields_json = r.Text(row, 27);
   w.transform_lua = r.Text(row, 28);
+  w.ordered = r.Bool(row, 29);
+  w.last_success_at = OptionalTime(r, row, 30);
+  w.last_failure_at = OptionalTime(r, row, 31);
+  w.breaker.streak = static_cast<int>(r.Int(row, 32));
+  w.breaker.cooldown = std::chrono::milliseconds(r.Int(row, 33));
+  w.breaker.paused_until = OptionalTime(r, row, 34);
   return w;
 }
 
@@ -94,10 +101,11 @@ void AddWebhookOperations(Params& p, const Webhook& w) {
       .AddOptional(OptionalMillis(w.first_failure_at));
 }
 
-// Adds the shaping fields, template .. transform (5 parameters), in the order of
-// kWebhookInsertColumns.
+// Adds the shaping fields, template .. transform (5 parameters), then ordered, in the order
+// of kWebhookInsertColumns.
 void AddWebhookShape(Params& p, const Webhook& w) {
   p.Add(w.template_json).Add(w.template_auth_json).Add(w.filter_json).Add(w.fields_json).Add(w.transform_lua);
+  p.AddBool(w.ordered);
 }
 
 constexpr char kEventColumns[] =
@@ -176,7 +184,7 @@ Status PostgresStore::CreateWebhook(const Webhook& w) {
   AddWebhookShape(p, w);
   return conn->Query(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)", p)
+                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)", p)
       .status();
 }
 
@@ -231,7 +239,7 @@ Status PostgresStore::UpdateWebhook(const Webhook& w) {
       "max_in_flight = $13, updated_at = $14, previous_secret_key = $15, previous_secret_expires_at = $16, "
       "rate_limit_per_s = $17, disable_on_gone = $18, disabled_reason = $19, disabled_at = $20, "
       "consecutive_failures = $21, first_failure_at = $22, shape_template = $23, shape_template_auth = $24, "
-      "shape_filter = $25, shape_fields = $26, shape_transform = $27 "
+      "shape_filter = $25, shape_fields = $26, shape_transform = $27, ordered = $28 "
       "WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL", p));
   if (r.AffectedRows() == 0) return NotFound("Webhook " + w.id + " not found.");
   return Status::Ok();
@@ -349,9 +357,23 @@ Status PostgresStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcomes
               .AddOptional(finished ? std::nullopt : OptionalMillis(o.lease_until))).status());
     }
 
+    const bool success = a.status == DeliveryStatus::kSuccess;
+    Params touch;
+    touch.Add(a.webhook_id).Add(ToUnixMillis(a.created_at)).AddBool(success).AddBool(o.breaker.has_value());
+    if (o.breaker) {
+      touch.Add(int64_t{o.breaker->streak}).Add(static_cast<int64_t>(o.breaker->cooldown.count()))
+          .AddOptional(OptionalMillis(o.breaker->paused_until));
+    } else {
+      touch.Add(int64_t{0}).Add(int64_t{0}).AddNull();
+    }
     ULAK_RETURN_IF_ERROR(conn->Query(
-        "UPDATE webhooks SET last_triggered_at = GREATEST(COALESCE(last_triggered_at, 0), $2) WHERE id = $1",
-        Params().Add(a.webhook_id).Add(ToUnixMillis(a.created_at))).status());
+        "UPDATE webhooks SET last_triggered_at = GREATEST(COALESCE(last_triggered_at, 0), $2), "
+        "last_success_at = CASE WHEN $3 THEN GREATEST(COALESCE(last_success_at, 0), $2) ELSE last_success_at END, "
+        "last_failure_at = CASE WHEN $3 THEN last_failure_at ELSE GREATEST(COALESCE(last_failure_at, 0), $2) END, "
+        "breaker_streak = CASE WHEN $4 THEN $5 ELSE breaker_streak END, "
+        "breaker_cooldown_ms = CASE WHEN $4 THEN $6 ELSE breaker_cooldown_ms END, "
+        "paused_until = CASE WHEN $4 THEN $7 ELSE paused_until END WHERE id = $1",
+        touch).status());
     if (o.consecutive_failures) {
       ULAK_RETURN_IF_ERROR(conn->Query(
           "UPDATE webhooks SET consecutive_failures = $2, first_failure_at = $3 WHERE id = $1",

@@ -94,6 +94,12 @@ class PostgresStore final : public Store {
   Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) override;
   bool WaitForWork(std::chrono::milliseconds timeout) override;
 
+  // Retention: postgres_retention.cc.
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override;
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override;
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override;
+  Result<int64_t> ReclaimSpace(int pages) override;
+
  private:
   // A pooled connection, returned to the pool when the lease ends (or dropped if broken).
   class Lease {

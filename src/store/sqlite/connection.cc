@@ -94,8 +94,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
   sqlite3_extended_result_codes(db, 1);
   std::unique_ptr<Connection> conn(new Connection(db));
   // synchronous=FULL: a commit is on disk before it returns, so a 202 means durable.
+  // auto_vacuum first: it only takes hold in a file that has no table yet (older files are
+  // converted once by SqliteStore::Migrate), and lets retention give pages back in steps.
   ULAK_RETURN_IF_ERROR(conn->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
       "PRAGMA busy_timeout=5000;"));
   return conn;
 }

@@ -87,6 +87,12 @@ class SqliteStore final : public Store {
   Result<std::vector<IncomingRequest>> ListIncoming(const IncomingFilter& filter) override;
   Result<std::vector<Webhook>> ListAllWebhooks(std::string_view organization_id) override;
 
+  // Retention: sqlite_retention.cc.
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override;
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override;
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override;
+  Result<int64_t> ReclaimSpace(int pages) override;
+
  private:
   // A pooled connection, returned to the pool when the lease ends.
   class Lease {
@@ -116,6 +122,8 @@ class SqliteStore final : public Store {
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
   void Release(std::unique_ptr<Connection> conn);
+  // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
+  static Status EnableIncrementalVacuum(Connection& conn);
 
   const std::string path_;
   const int max_connections_;
@@ -123,6 +131,11 @@ class SqliteStore final : public Store {
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mu_)
   int open_count_ = 0;                             // GUARDED_BY(mu_)
+  // Held by the group commit (CommitBatch) and by each retention batch for their write
+  // transactions: a prune batch and a publish hand the write lock over through this mutex at
+  // once, instead of the publish sleeping in SQLite's busy handler (which backs off in steps
+  // of up to 100 ms) while a batch commits.
+  std::mutex write_gate_;
 };
 
 }  // namespace ulak::store::sqlite
