@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "store/conformance.h"
 #include "store/migration.h"
+#include "store/postgres/postgres_store.h"
 #include "support/postgres_cluster.h"
 
 namespace ulak::store::testing {
@@ -48,7 +49,10 @@ std::unique_ptr<Store> OpenMigrated(const std::string& conninfo) {
 }
 
 StoreFactory PostgresFactory() {
-  return {"postgres", [] { return OpenMigrated(NewDatabase()); }};
+  return {"postgres", [] { return OpenMigrated(NewDatabase()); },
+          [](Store& store, const std::string& sql) {
+            return dynamic_cast<postgres::PostgresStore&>(store).ExecForTest(sql);
+          }};
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest, ::testing::Values(PostgresFactory()),

@@ -107,4 +107,9 @@ Result<PruneCounts> PostgresStore::CountPrunable(std::string_view organization_i
 
 Result<int64_t> PostgresStore::ReclaimSpace(int /*pages*/) { return int64_t{0}; }
 
+Status PostgresStore::ExecForTest(std::string_view sql) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  return conn->Exec(sql);
+}
+
 }  // namespace ulak::store::postgres

@@ -99,6 +99,8 @@ class PostgresStore final : public Store {
   Result<PruneResult> PruneBatch(const PruneRequest& request) override;
   Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override;
   Result<int64_t> ReclaimSpace(int pages) override;
+  // Tests only: runs raw SQL (bulk fixtures such as a million old attempt rows).
+  Status ExecForTest(std::string_view sql);
 
  private:
   // A pooled connection, returned to the pool when the lease ends (or dropped if broken).

@@ -174,4 +174,9 @@ Result<int64_t> SqliteStore::ReclaimSpace(int pages) {
   return left;
 }
 
+Status SqliteStore::ExecForTest(std::string_view sql) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  return conn->Exec(sql);
+}
+
 }  // namespace ulak::store::sqlite
