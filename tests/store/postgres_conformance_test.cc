@@ -323,3 +323,34 @@ TEST_F(PostgresTest, ServerRestartIsSurvivedAndCallsFailFastWhileItIsDown) {
 
 }  // namespace
 }  // namespace ulak::store::testing
+
+namespace ulak::store::testing {
+namespace {
+
+// Issue 16: only one node prunes at a time. While another session holds the pruning
+// advisory lock, a batch returns busy at once and deletes nothing.
+TEST(PostgresRetentionTest, PruneBatchIsBusyWhileAnotherNodePrunes) {
+  const std::string conninfo = NewDatabase();
+  std::unique_ptr<Store> store = OpenMigrated(conninfo);
+  ASSERT_NE(store, nullptr);
+  PGconn* other = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
+  PGresult* held = PQexec(other, "SELECT pg_advisory_lock(1970037099, 2)");
+  ASSERT_EQ(PQresultStatus(held), PGRES_TUPLES_OK);
+  PQclear(held);
+  PruneRequest req;
+  req.organization_id = "any";
+  req.before = TimePoint(std::chrono::seconds(1'700'000'000));
+  Result<PruneResult> busy = store->PruneBatch(req);
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_TRUE(busy->busy);
+  PGresult* released = PQexec(other, "SELECT pg_advisory_unlock(1970037099, 2)");  // the other node is done
+  PQclear(released);
+  PQfinish(other);
+  Result<PruneResult> free = store->PruneBatch(req);
+  ASSERT_TRUE(free.ok()) << free.status().ToString();
+  EXPECT_FALSE(free->busy);
+}
+
+}  // namespace
+}  // namespace ulak::store::testing
