@@ -1,4 +1,6 @@
 // Runs the Store conformance suite against the SQLite store, one fresh file per test.
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <map>
 
@@ -41,6 +43,40 @@ StoreFactory SqliteFactory() {
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest, ::testing::Values(SqliteFactory()),
                          [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace ulak::store::testing
+
+namespace ulak::store::testing {
+namespace {
+
+// Issue 16: a file made before migration 0008 (auto_vacuum=NONE) is switched to
+// auto_vacuum=INCREMENTAL by Migrate, so retention can give its pages back; a new file
+// starts so.
+TEST(SqliteRetentionTest, MigrateSwitchesAnOlderFileToIncrementalAutoVacuum) {
+  ulak::testing::TempDir dir;
+  const std::string path = dir.path() + "/old.db";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE older (x INTEGER)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = sqlite::SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Migrate().ok());
+  store->reset();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA auto_vacuum", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2) << "2 is INCREMENTAL";
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+
+  auto fresh = sqlite::SqliteStore::Open(dir.path() + "/new.db");
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE((*fresh)->Migrate().ok());
+  ASSERT_TRUE((*fresh)->ReclaimSpace(10).ok());  // nothing to give back, but it runs
+}
 
 }  // namespace
 }  // namespace ulak::store::testing

@@ -128,6 +128,9 @@ class PostgresStore final : public Store {
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
 
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
+  // ClaimDueDeliveries for ordered webhooks: appends to out (postgres_claims.cc).
+  static Status ClaimOrdered(Connection& conn, std::string_view node_id, TimePoint now, TimePoint lease_until,
+                             int limit, std::vector<PendingDelivery>& out);
   const std::string conninfo_;
   // The LISTEN connection of WaitForWork, outside the pool; only the claimer thread uses it.
   std::unique_ptr<Connection> listener_;
