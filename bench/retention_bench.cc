@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "common/clock.h"
 #include "common/ids.h"
 #include "store/postgres/postgres_store.h"
@@ -223,6 +225,9 @@ int main(int argc, char** argv) {
                 static_cast<double>(std::filesystem::file_size(args.database.substr(7))) / (1024.0 * 1024.0));
   }
 
+  // The fill leaves hundreds of MiB of dirty pages in the kernel: written back now, so they
+  // do not slow the first phase's fsyncs.
+  ::sync();
   store::StoreWriter writer(*s);
   // Phase 1: no cleanup.
   const auto until = Steady::now() + std::chrono::seconds(args.seconds);
@@ -262,8 +267,13 @@ int main(int argc, char** argv) {
     std::printf("file after: %.1f MiB\n",
                 static_cast<double>(std::filesystem::file_size(args.database.substr(7))) / (1024.0 * 1024.0));
   }
-  const double ratio = during.Percentile(0.99) / std::max(0.001, quiet.Percentile(0.99));
-  std::printf("p99 during / without: %.2fx (goal: at most 2x)\n", ratio);
+  // Phase 3: no cleanup again, on the cleaned store (a second baseline).
+  ::sync();
+  const auto until_after = Steady::now() + std::chrono::seconds(args.seconds);
+  Latencies after = Load(writer, clock, org.id, w.id, args.clients, [&] { return Steady::now() < until_after; });
+  Print("after cleanup", after, args.seconds);
+  const double ratio = during.Percentile(0.99) / std::max(0.001, std::max(quiet.Percentile(0.99), after.Percentile(0.99)));
+  std::printf("p99 during / without (the larger of the two baselines): %.2fx (goal: at most 2x)\n", ratio);
   writer.Stop();
   return 0;
 }

@@ -44,7 +44,7 @@ struct Config {
   // deletes retention_batch rows per transaction.
   int64_t retention_days = 30;
   int64_t retention_interval_s = 600;
-  int64_t retention_batch = 500;
+  int64_t retention_batch = 100;
 
   // HTTP limits.
   uint64_t max_body_bytes = 1 << 20;

@@ -33,7 +33,7 @@ namespace ulak::store {
 struct RetentionOptions {
   int default_days = 30;  // the server's retention_days; 0 keeps forever
   std::chrono::milliseconds interval{std::chrono::minutes(10)};  // between background passes
-  int batch = 500;  // deliveries (with their attempts), events or incoming requests per transaction
+  int batch = 100;  // deliveries (with their attempts), events or incoming requests per transaction
   std::chrono::milliseconds pause{std::chrono::milliseconds(10)};  // between batches (background)
   int vacuum_pages = 512;                                         // pages per incremental_vacuum step
 };

@@ -53,7 +53,7 @@ Result<PruneResult> SqliteStore::PruneBatch(const PruneRequest& req) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   // Deleted rows need no power-cut durability: a batch lost to one is deleted again later.
   RelaxedSync relaxed(*conn);
-  std::lock_guard gate(write_gate_);
+  std::unique_lock gate(write_gate_);
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
   PruneResult out;
@@ -123,6 +123,11 @@ Result<PruneResult> SqliteStore::PruneBatch(const PruneRequest& req) {
     }
   }
   ULAK_RETURN_IF_ERROR(tx.Commit());
+  gate.unlock();
+  // The batch's pages are copied back to the file here, on the cleaner's thread, outside the
+  // gate: left to SQLite's auto-checkpoint, the next publish to commit would copy them and
+  // wait for the fsync. PASSIVE never blocks writers or readers.
+  (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");
   return out;
 }
 
@@ -164,13 +169,11 @@ Result<int64_t> SqliteStore::ReclaimSpace(int pages) {
     std::lock_guard gate(write_gate_);
     ULAK_RETURN_IF_ERROR(conn->Exec("PRAGMA incremental_vacuum(" + std::to_string(pages < 1 ? 1 : pages) + ")"));
   }
+  (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");  // as after a batch: not the next publish's job
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare("PRAGMA freelist_count"));
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   const int64_t left = row ? st->ColumnInt(0) : 0;
   st->Reset();
-  // The file itself shrinks when the WAL is checkpointed; PASSIVE never waits for readers
-  // or writers, so it is harmless to ask once the free list is empty.
-  if (left == 0) (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");
   return left;
 }
 
