@@ -522,6 +522,8 @@ void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQue
   if (stored.cooldown.count() <= 0) return;
   // Open when stored: it stays open here, and its pause (if not over) is kept.
   q.cooldown = std::min(stored.cooldown, options_.breaker_max_cooldown);
+  // Counted as paused on this node (RemoveWebhook and the closing answer uncount it); the
+  // pauses counter also counts it once more, as this node's pause.
   Metrics::Instance().CountBreaker(true);
   if (stored.paused_until && *stored.paused_until > now) {
     q.throttled_until = *stored.paused_until;

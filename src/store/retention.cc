@@ -72,11 +72,14 @@ Result<PruneReport> Retention::RunOnce(std::optional<std::chrono::milliseconds> 
     page.after = orgs.next_cursor;
   }
   if (dry_run) return report;
-  // Give the freed pages back, a step at a time.
+  // Give the freed pages back, a step at a time, while the steps make progress (a file
+  // that cannot shrink, or one the writer keeps reusing pages of, ends the loop).
+  int64_t before_step = -1;
   for (;;) {
     ULAK_ASSIGN_OR_RETURN(int64_t left, store_.ReclaimSpace(options_.vacuum_pages));
     report.free_pages_left = left;
-    if (left == 0 || !carry_on()) break;
+    if (left == 0 || (before_step >= 0 && left >= before_step) || !carry_on()) break;
+    before_step = left;
   }
   return report;
 }
