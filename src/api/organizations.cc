@@ -12,8 +12,17 @@ namespace {
 
 constexpr size_t kMaxNameLength = 200;
 
+constexpr int64_t kMaxRetentionDays = 36500;
+
 boost::json::object OrganizationJson(const store::Organization& org) {
-  return {{"id", org.id}, {"name", org.name}, {"created_at", FormatRfc3339(org.created_at)}};
+  boost::json::object out{{"id", org.id}, {"name", org.name}, {"created_at", FormatRfc3339(org.created_at)}};
+  // null: the server's retention_days applies; 0: kept forever.
+  if (org.retention_days) {
+    out["retention_days"] = *org.retention_days;
+  } else {
+    out["retention_days"] = nullptr;
+  }
+  return out;
 }
 
 boost::json::object KeyJson(const store::ApiKey& key) {
@@ -69,6 +78,30 @@ Result<http::Response> GetOrganization(ApiContext& ctx, const http::PathParams& 
   return JsonResponse(200, boost::json::object{{"organization", OrganizationJson(org)}});
 }
 
+// PATCH /api/organizations/{id} {"retention_days": N | null}: the organization's own
+// retention (days; 0 keeps forever; null returns to the server's setting). Admin only: disk
+// use is the operator's business.
+Result<http::Response> UpdateOrganization(ApiContext& ctx, const http::Request& request,
+                                          const http::PathParams& params, const Principal& principal) {
+  ULAK_RETURN_IF_ERROR(RequireAdmin(principal));
+  ULAK_ASSIGN_OR_RETURN(boost::json::object body, ParseJsonObject(request.body));
+  for (const auto& field : body) {
+    if (field.key() != "retention_days") {
+      return InvalidArgument("Unknown field " + std::string(field.key()) + ".").WithField(std::string(field.key()));
+    }
+  }
+  const boost::json::value* days = body.if_contains("retention_days");
+  if (days == nullptr) return InvalidArgument("retention_days is required.").WithField("retention_days");
+  std::optional<int> retention;
+  if (!days->is_null()) {
+    ULAK_ASSIGN_OR_RETURN(std::optional<int64_t> value, OptionalInt(body, "retention_days", 0, kMaxRetentionDays));
+    retention = static_cast<int>(*value);
+  }
+  ULAK_RETURN_IF_ERROR(ctx.store.SetOrganizationRetention(params.Get("id"), retention));
+  ULAK_ASSIGN_OR_RETURN(store::Organization org, ctx.store.GetOrganization(params.Get("id")));
+  return JsonResponse(200, boost::json::object{{"organization", OrganizationJson(org)}});
+}
+
 Result<http::Response> CreateKey(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
   ULAK_RETURN_IF_ERROR(RequireNotPortal(principal));
   ULAK_ASSIGN_OR_RETURN(std::string org_id, ResolveOrganization(principal, params.Get("id"), "id", ctx.store));
@@ -114,6 +147,10 @@ void AddOrganizationRoutes(ApiContext& ctx, http::Router& router) {
   router.Add(Method::kGet, "/api/organizations/{id}",
              WithAuth(ctx, [&ctx](const auto&, const auto& params, const auto& who) {
                return GetOrganization(ctx, params, who);
+             }));
+  router.Add(Method::kPatch, "/api/organizations/{id}",
+             WithAuth(ctx, [&ctx](const auto& req, const auto& params, const auto& who) {
+               return UpdateOrganization(ctx, req, params, who);
              }));
   router.Add(Method::kPost, "/api/organizations/{id}/keys",
              WithAuth(ctx, [&ctx](const auto&, const auto& params, const auto& who) {

@@ -95,6 +95,9 @@ void EmitDocument(YAML::Emitter& out, int number, std::string_view tip, const st
   out << YAML::EndSeq;
   out << YAML::Key << "durum" << YAML::Value << (active ? "active" : "inactive");
   if (webhook != nullptr) EmitShaping(out, *webhook);
+  if (webhook != nullptr && webhook->ordered) {
+    out << YAML::Key << "ordered" << YAML::Value << true;  // FIFO delivery; shown only when set
+  }
   out << YAML::EndMap << YAML::EndMap;
 }
 

@@ -305,6 +305,8 @@ Status ApplyWebhookFields(const boost::json::object& body, Mode mode, bool creat
     }
     next.signature_scheme = *scheme;  // the caller creates or drops the Ed25519 keys
   }
+  ULAK_ASSIGN_OR_RETURN(std::optional<bool> ordered, OptionalBool(body, "ordered"));
+  if (ordered) next.ordered = *ordered;
   w = std::move(next);
   return Status::Ok();
 }

@@ -3,6 +3,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "api/errors.h"
 #include "api/handler.h"
 #include "api/header_mask.h"
@@ -81,6 +84,7 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"fields", w.fields_json.empty() ? boost::json::value(nullptr) : ParseJsonOr(w.fields_json, nullptr)},
           {"transform", w.transform_lua.empty() ? boost::json::value(nullptr)
                                                 : boost::json::value(boost::json::object{{"lua", w.transform_lua}})},
+          {"ordered", w.ordered},
           {"disabled_reason", w.disabled_reason.empty() ? boost::json::value(nullptr) : boost::json::value(w.disabled_reason)},
           {"disabled_at", OptionalTimeJson(w.disabled_at)},
           {"previous_secret_expires_at", OptionalTimeJson(w.previous_secret_expires_at)},
@@ -90,6 +94,46 @@ boost::json::object WebhookJson(const store::Webhook& w) {
           {"previous_public_key", PublicKeyJson(w.previous_signing_key)},
           {"created_at", FormatRfc3339(w.created_at)},
           {"updated_at", FormatRfc3339(w.updated_at)}};
+}
+
+// The endpoint's health (GET and list): the circuit breaker's stored state, the last
+// success and failure, and the share of successful tries over the last 24 hours (null
+// without any).
+boost::json::object HealthJson(const store::Webhook& w, TimePoint now, const store::WebhookHealth* day) {
+  const bool open = w.breaker.cooldown.count() > 0;
+  const char* state = !w.is_active ? "disabled" : open ? "paused" : "ok";
+  boost::json::value rate = nullptr;
+  if (day != nullptr && day->total > 0) rate = static_cast<double>(day->successful) / static_cast<double>(day->total);
+  // A pause that is over shows as the breaker waiting for its probe: still paused, no time.
+  std::optional<TimePoint> until = open ? w.breaker.paused_until : std::nullopt;
+  if (until && *until <= now) until.reset();
+  return {{"state", state},
+          {"consecutive_failures", std::max(w.consecutive_failures, w.breaker.streak)},
+          {"paused_until", OptionalTimeJson(until)},
+          {"last_success_at", OptionalTimeJson(w.last_success_at)},
+          {"last_failure_at", OptionalTimeJson(w.last_failure_at)},
+          {"success_rate_24h", rate}};
+}
+
+// The last 24 hours of the organization's webhooks, by webhook id.
+Result<std::unordered_map<std::string, store::WebhookHealth>> DayOfAttempts(ApiContext& ctx,
+                                                                            const std::string& organization_id) {
+  ULAK_ASSIGN_OR_RETURN(std::vector<store::WebhookHealth> rows,
+                        ctx.store.GetWebhookHealth(organization_id, ctx.clock.Now() - std::chrono::hours(24)));
+  std::unordered_map<std::string, store::WebhookHealth> out;
+  for (store::WebhookHealth& row : rows) {
+    std::string id = row.webhook_id;
+    out.emplace(std::move(id), std::move(row));
+  }
+  return out;
+}
+
+boost::json::object WebhookWithHealthJson(const store::Webhook& w, TimePoint now,
+                                          const std::unordered_map<std::string, store::WebhookHealth>& day) {
+  boost::json::object out = WebhookJson(w);
+  auto it = day.find(w.id);
+  out["health"] = HealthJson(w, now, it == day.end() ? nullptr : &it->second);
+  return out;
 }
 
 // The only place a secret leaves the server: the create and regenerate answers.
@@ -138,8 +182,10 @@ Result<http::Response> ListWebhooks(ApiContext& ctx, const http::Request& reques
                                                                 "organization_id", ctx.store));
   ULAK_ASSIGN_OR_RETURN(store::PageRequest page, ParsePageRequest(request));
   ULAK_ASSIGN_OR_RETURN(store::Page<store::Webhook> result, ctx.store.ListWebhooks(org_id, page));
+  ULAK_ASSIGN_OR_RETURN(auto day, DayOfAttempts(ctx, org_id));
+  const TimePoint now = ctx.clock.Now();
   boost::json::array items;
-  for (const auto& w : result.items) items.push_back(WebhookJson(w));
+  for (const auto& w : result.items) items.push_back(WebhookWithHealthJson(w, now, day));
   boost::json::object out{{"webhooks", std::move(items)}};
   AddPageInfo(out, result.next_cursor);
   return JsonResponse(200, out);
@@ -147,7 +193,8 @@ Result<http::Response> ListWebhooks(ApiContext& ctx, const http::Request& reques
 
 Result<http::Response> GetWebhook(ApiContext& ctx, const http::PathParams& params, const Principal& principal) {
   ULAK_ASSIGN_OR_RETURN(store::Webhook w, ctx.store.GetWebhook(ScopeOf(principal), params.Get("id")));
-  return JsonResponse(200, boost::json::object{{"webhook", WebhookJson(w)}});
+  ULAK_ASSIGN_OR_RETURN(auto day, DayOfAttempts(ctx, w.organization_id));
+  return JsonResponse(200, boost::json::object{{"webhook", WebhookWithHealthJson(w, ctx.clock.Now(), day)}});
 }
 
 Result<http::Response> PatchWebhook(ApiContext& ctx, const http::Request& request, const http::PathParams& params,

@@ -19,5 +19,9 @@ int RunRegistry(const std::string& database_url, const std::string& organization
 // keys they were sealed with); reports how many values were re-sealed. Run it with the
 // server stopped (see store/encrypting_store.h).
 int RunRotateMasterKey(const Config& config);
+// Runs one retention pass in the foreground (store/retention.h) and prints what it deleted,
+// or with dry_run what it would delete. older_than: "30d", "12h"...; empty: each
+// organization's retention_days, else config.retention_days.
+int RunPrune(const Config& config, const std::string& older_than, bool dry_run);
 
 }  // namespace ulak::cli

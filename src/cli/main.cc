@@ -68,6 +68,18 @@ int main(int argc, char** argv) {
   rotate->add_option("--mode", rotate_mode, "development|production (env ULAK_MODE; default development)")
       ->check(CLI::IsMember({"development", "production"}));
 
+  std::optional<std::string> prune_database, prune_older_than, prune_config;
+  bool prune_dry_run = false;
+  CLI::App* prune = app.add_subcommand(
+      "prune", "Delete, once, what is older than the retention period (the background task's deletion) and "
+               "print counts");
+  prune->add_option("--database", prune_database, "database URL (env ULAK_DATABASE; default sqlite:./data/ulak.db)");
+  prune->add_option("--config", prune_config, "YAML config file (for retention_days, retention_batch)");
+  prune->add_option("--older-than", prune_older_than,
+                    "period such as 30d, 12h (every organization); default: each organization's retention_days, "
+                    "else the server's (env ULAK_RETENTION_DAYS; default 30)");
+  prune->add_flag("--dry-run", prune_dry_run, "count what would be deleted, delete nothing");
+
   app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -89,6 +101,16 @@ int main(int argc, char** argv) {
     if (rotate_database) config.database = *rotate_database;
     if (rotate_mode) config.mode = ulak::ParseMode(*rotate_mode).value();
     return ulak::cli::RunRotateMasterKey(config);
+  }
+
+  if (app.got_subcommand(prune)) {
+    ulak::Config config;
+    if (prune_config) {
+      if (ulak::Status s = ulak::ApplyConfigFile(*prune_config, config); !s.ok()) return BadConfig(s);
+    }
+    if (ulak::Status s = ulak::ApplyEnvironment(ulak::ProcessEnv, config); !s.ok()) return BadConfig(s);
+    if (prune_database) config.database = *prune_database;
+    return ulak::cli::RunPrune(config, prune_older_than.value_or(""), prune_dry_run);
   }
 
   ulak::Config config;

@@ -23,6 +23,7 @@
 #include "delivery/ssrf_guard.h"
 #include "http/server.h"
 #include "store/encrypting_store.h"
+#include "store/retention.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -69,6 +70,14 @@ Result<std::vector<delivery::Network>> AllowedNetworks(const Config& config) {
     start = comma + 1;
   }
   return out;
+}
+
+store::RetentionOptions RetentionOptionsFrom(const Config& config) {
+  store::RetentionOptions o;
+  o.default_days = static_cast<int>(std::min<int64_t>(config.retention_days, 36500));
+  o.interval = std::chrono::seconds(std::max<int64_t>(1, config.retention_interval_s));
+  o.batch = static_cast<int>(std::clamp<int64_t>(config.retention_batch, 1, 100'000));
+  return o;
 }
 
 // Blocks SIGINT/SIGTERM in every thread (threads started later inherit the mask) so that
@@ -150,6 +159,9 @@ int RunServe(const Config& config) {
     claimer->Start();
   }
 
+  store::Retention retention(*store, clock, RetentionOptionsFrom(config));
+  retention.Start();
+
   api::Authenticator auth(*store, admin->hash);
   Result<std::string> portal_key = api::LoadPortalSigningKey(*store, **box, random);
   if (portal_key.ok()) {
@@ -176,6 +188,7 @@ int RunServe(const Config& config) {
         });
       });
   if (!listening.ok()) {
+    retention.Stop();
     if (claimer) claimer->Stop();
     operations.Stop();
     engine.Stop();
@@ -206,6 +219,7 @@ int RunServe(const Config& config) {
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->Stop();  // in-flight requests finish first
   server.reset();
+  retention.Stop();  // ends within one batch
   if (claimer) claimer->Stop();
   operations.Stop();
   engine.Stop();     // tries in flight stay pending in the store
@@ -260,6 +274,38 @@ int RunRegistry(const std::string& database_url, const std::string& organization
   Result<std::string> yaml = api::RenderRegistryYaml(*store, organization_id);
   if (!yaml.ok()) return Fail("cannot read the registry", yaml.status());
   std::fwrite(yaml->data(), 1, yaml->size(), stdout);
+  return 0;
+}
+
+}  // namespace ulak::cli
+
+namespace ulak::cli {
+
+int RunPrune(const Config& config, const std::string& older_than, bool dry_run) {
+  std::optional<std::chrono::milliseconds> period;
+  if (!older_than.empty()) {
+    Result<std::chrono::milliseconds> parsed = store::ParsePeriod(older_than);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ulak: --older-than: %s\n", parsed.status().message().c_str());
+      return 2;
+    }
+    period = *parsed;
+  }
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(config.database);
+  if (!opened.ok()) return Fail("cannot open the database", opened.status());
+  std::unique_ptr<store::Store> store = std::move(opened).value();
+  if (Status s = store->Migrate(); !s.ok()) return Fail("migration failed", s);
+  store::Retention retention(*store, SystemClock::Instance(), RetentionOptionsFrom(config));
+  Result<store::PruneReport> report = retention.RunOnce(period, dry_run);
+  if (!report.ok()) return Fail("prune failed", report.status());
+  std::printf("%s %lld deliveries, %lld attempts, %lld events, %lld incoming requests (%lld organizations)\n",
+              dry_run ? "would delete" : "deleted", static_cast<long long>(report->deliveries),
+              static_cast<long long>(report->attempts), static_cast<long long>(report->events),
+              static_cast<long long>(report->incoming), static_cast<long long>(report->organizations));
+  if (report->busy) {
+    std::printf("another node is pruning this database now; try again later\n");
+    return 3;
+  }
   return 0;
 }
 

@@ -72,6 +72,16 @@ const std::vector<Setting>& Settings() {
       {{"lease_s", "ULAK_LEASE_S", nullptr, "30",
         "PostgreSQL, several nodes: how long a node's claim on a delivery lasts without renewal."},
        Number("lease_s", &Config::lease_s)},
+      {{"retention_days", "ULAK_RETENTION_DAYS", nullptr, "30",
+        "Days events, finished deliveries, their attempt logs and incoming request logs are kept (per organization: "
+        "PATCH /api/organizations/{id} {\"retention_days\"}); 0 keeps forever."},
+       Number("retention_days", &Config::retention_days)},
+      {{"retention_interval_s", "ULAK_RETENTION_INTERVAL_S", nullptr, "600",
+        "Seconds between two passes of the background cleanup."},
+       Number("retention_interval_s", &Config::retention_interval_s)},
+      {{"retention_batch", "ULAK_RETENTION_BATCH", nullptr, "100",
+        "Finished deliveries (with their attempts) deleted per short cleanup transaction."},
+       Number("retention_batch", &Config::retention_batch)},
       {{"max_connections", "ULAK_MAX_CONNECTIONS", nullptr, "0",
         "Most client connections held at once; beyond it new ones are closed at once and counted "
         "(ulak_connections_refused_total). 0: derived from the descriptor limit (ulimit -n), leaving room for "
@@ -208,6 +218,10 @@ Status ValidateConfig(const Config& config) {
     return InvalidArgument("log level must be debug, info, warn or error, got '" + config.log_level + "'");
   }
   if (config.max_body_bytes == 0) return InvalidArgument("max_body_bytes must be positive");
+  if (config.retention_interval_s == 0) return InvalidArgument("retention_interval_s must be positive");
+  if (config.retention_batch == 0 || config.retention_batch > 100'000) {
+    return InvalidArgument("retention_batch must be 1-100000");
+  }
   return Status::Ok();
 }
 

@@ -44,6 +44,14 @@ struct Config {
   // without renewal, i.e. how soon the others take over the work of a node that died.
   int64_t lease_s = 30;
 
+  // Retention: finished deliveries with their attempt logs, the events they no longer need
+  // and incoming request logs older than this many days are deleted (0 keeps forever; an
+  // organization may set its own). A background pass runs every retention_interval_s and
+  // deletes retention_batch rows per transaction.
+  int64_t retention_days = 30;
+  int64_t retention_interval_s = 600;
+  int64_t retention_batch = 100;
+
   // HTTP limits.
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16 * 1024;

@@ -463,11 +463,22 @@ class CurlTransport final : public HttpTransport {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     t->result.status = static_cast<int>(status);
+    if (status != 0) {
+      t->result.retry_after = LastHeader(easy, "Retry-After");
+      t->result.location = LastHeader(easy, "Location");
+    }
     if (code != CURLE_OK) Classify(*t, code);
     curl_multi_remove_handle(multi_, easy);
     t->easy = nullptr;
     RecycleEasy(easy);
     Complete(std::move(t));
+  }
+
+  // The value of the final response's header `name`, empty when absent.
+  static std::string LastHeader(CURL* easy, const char* name) {
+    struct curl_header* h = nullptr;
+    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == nullptr) return "";
+    return h->value;
   }
 
   // Turns a curl failure into an error category and a sentence. REQUIRES: t.easy is set.

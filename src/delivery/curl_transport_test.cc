@@ -352,7 +352,19 @@ TEST(CurlTransportTest, RedirectIsReportedNotFollowed) {
   const Outcome out = SendAndWait(*transport, Post(sink.Url()));
   EXPECT_EQ(out.result.error, TransportError::kNone) << out.result.error_message;
   EXPECT_EQ(out.result.status, 302);
+  EXPECT_EQ(out.result.location, "/elsewhere");  // reported as sent, for the attempt log
   EXPECT_EQ(sink.requests().size(), 1u);
+}
+
+TEST(CurlTransportTest, RetryAfterIsReportedAsSent) {
+  SinkBehavior busy = Answer(429, "slow down");
+  busy.extra_headers = {{"Retry-After", "120"}};
+  Sink sink(busy);
+  auto transport = MakeCurlTransport({});
+  const Outcome out = SendAndWait(*transport, Post(sink.Url()));
+  EXPECT_EQ(out.result.status, 429);
+  EXPECT_EQ(out.result.retry_after, "120");
+  EXPECT_EQ(out.result.location, "");
 }
 
 TEST(CurlTransportTest, TruncatesBodyAtMaxResponseBytesAndKeepsStatus) {

@@ -7,6 +7,7 @@
 #include "common/metrics.h"
 #include "delivery/request.h"
 #include "delivery/shaped_request.h"
+#include "delivery/retry_after.h"
 
 namespace ulak::delivery {
 namespace {
@@ -26,6 +27,13 @@ bool IsUnreachable(const TransportResult& r) {
 std::string ErrorMessageFor(const TransportResult& r) {
   if (r.error != TransportError::kNone) return r.error_message;
   if (r.status >= 200 && r.status < 300) return "";
+  if (r.status >= 300 && r.status < 400) {
+    // Redirects are never followed (the SSRF guard checked only the first address): a
+    // failure, naming where the receiver pointed.
+    const std::string location = r.location.size() > 512 ? r.location.substr(0, 512) + "..." : r.location;
+    return "HTTP " + std::to_string(r.status) + " redirect is not followed" +
+           (location.empty() ? std::string(" (no Location)") : " (Location: " + location + ")");
+  }
   return "HTTP " + std::to_string(r.status) + " is not a 2xx answer";
 }
 
@@ -120,9 +128,16 @@ void DeliveryEngine::Enqueue(std::vector<std::pair<ConfigPtr, store::PendingDeli
   const TimePoint now = clock_.Now();
   for (Item& item : items) {
     WebhookQueue& q = queues_[item.config->record.id];
+    const bool fresh = q.config == nullptr;
     q.config = item.config;  // the newest configuration wins
+    if (fresh) SeedBreakerLocked(item.config->record.id, q, now);
     ++held_;
-    if (item.next_attempt_at <= now) {
+    if (q.config->record.ordered) {
+      // FIFO: every delivery waits in line, a retry at the head holds back the rest
+      // (TakeNextLocked), so nothing goes to the timer heap.
+      q.ready.push_back(std::move(item));
+      RingLocked(q.config->record.id, q);
+    } else if (item.next_attempt_at <= now) {
       MakeReadyLocked(std::move(item));
     } else {
       const TimePoint due = item.next_attempt_at;
@@ -161,6 +176,14 @@ void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
 int DeliveryEngine::RunDueRetriesNow() {
   std::lock_guard lock(mu_);
   int count = 0;
+  const TimePoint now = clock_.Now();
+  for (auto& [id, q] : queues_) {  // an ordered webhook's waiting retry is its queue's head
+    if (!q.config->record.ordered || q.ready.empty() || q.ready.front().next_attempt_at <= now) continue;
+    q.ready.front().next_attempt_at = now;
+    if (q.cooldown.count() == 0) q.throttled_until.reset();
+    RingLocked(id, q);
+    ++count;
+  }
   while (!timers_.empty()) {
     Item item = PopTimerLocked();
     if (queues_.count(item.config->record.id) == 0) {
@@ -268,6 +291,12 @@ void DeliveryEngine::Run() {
 std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::string& webhook_id, WebhookQueue& q,
                                                                       TimePoint now) {
   if (stopping_ || q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) return nullptr;
+  if (q.config->record.ordered && q.ready.front().next_attempt_at > now) {
+    // Ordered: the head waits for its retry and everything behind it waits too.
+    q.throttled_until = q.ready.front().next_attempt_at;
+    throttled_.push_back(webhook_id);
+    return nullptr;
+  }
   if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
     throttled_.push_back(webhook_id);
     return nullptr;
@@ -316,6 +345,11 @@ void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry,
         outcome.attempt.response_time_ms);
   }
   const std::string disable_reason = skipped ? "" : TrackStreak(*item, result, outcome);
+  // The breaker's state after this try is stored with it, so a restart or another node does
+  // not give a dead endpoint fresh tries.
+  if (allow_retry && !skipped) {
+    outcome.breaker = TrackBreaker(*item, IsUnreachable(result), outcome.attempt.created_at);
+  }
   const ConfigPtr config = item->config;  // `done` may move the item on
   TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
   writer_.Record(std::move(outcome));
@@ -459,6 +493,15 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
     delay = DelayBeforeRetry(config.retry_policy, config.record.retry_enabled, config.record.max_retries,
                              attempt_number, random_);
   }
+  if (delay && result.error == TransportError::kNone && HonoursRetryAfter(result.status)) {
+    // The receiver says when to come back: not before then, and at most an hour beyond
+    // the policy's own delay. The attempt log records the wait.
+    if (std::optional<std::chrono::milliseconds> wait = ParseRetryAfter(result.retry_after, now)) {
+      delay = DelayHonouringRetryAfter(*delay, *wait);
+      a.error_message += "; Retry-After: " + result.retry_after + " (next try in " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*delay).count()) + " s)";
+    }
+  }
   if (delay) {
     a.status = out.delivery_status = store::DeliveryStatus::kRetrying;
     a.next_retry_at = out.next_attempt_at = now + *delay;
@@ -552,13 +595,16 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
     WebhookQueue& q = it->second;
     q.in_flight = std::max(0, q.in_flight - 1);
     const TimePoint now = result.attempt.created_at;
-    TrackBreakerLocked(it->first, q, item, result.unreachable, now);
     bool wake = false;
     if (result.retry_later) {
       item.attempts = result.attempt.attempt_number;
       item.next_attempt_at = *result.attempt.next_retry_at;
       item.probe = false;
-      ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
+      if (q.config->record.ordered) {
+        q.ready.push_front(std::move(item));  // still first in line (TakeNextLocked holds the rest)
+      } else {
+        ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
+      }
       wake = true;  // the dispatcher's wait may have to end sooner
     } else {
       --held_;
@@ -573,6 +619,36 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
     relaunching = true;
     LaunchQueued(std::move(next));
     relaunching = false;
+  }
+}
+
+std::optional<store::Webhook::Breaker> DeliveryEngine::TrackBreaker(const Item& item, bool unreachable,
+                                                                    TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(item.config->record.id);
+  if (it == queues_.end()) return std::nullopt;  // removed meanwhile
+  WebhookQueue& q = it->second;
+  TrackBreakerLocked(it->first, q, item, unreachable, now);
+  store::Webhook::Breaker b;
+  b.streak = q.unreachable_streak;
+  b.cooldown = q.cooldown;
+  if (q.cooldown.count() > 0) b.paused_until = q.throttled_until;
+  return b;
+}
+
+void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now) {
+  const store::Webhook::Breaker& stored = q.config->record.breaker;
+  if (options_.breaker_failures <= 0) return;
+  q.unreachable_streak = stored.streak;
+  if (stored.cooldown.count() <= 0) return;
+  // Open when stored: it stays open here, and its pause (if not over) is kept.
+  q.cooldown = std::min(stored.cooldown, options_.breaker_max_cooldown);
+  // Counted as paused on this node (RemoveWebhook and the closing answer uncount it); the
+  // pauses counter also counts it once more, as this node's pause.
+  Metrics::Instance().CountBreaker(true);
+  if (stored.paused_until && *stored.paused_until > now) {
+    q.throttled_until = *stored.paused_until;
+    throttled_.push_back(webhook_id);
   }
 }
 

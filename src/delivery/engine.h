@@ -143,7 +143,8 @@ class DeliveryEngine {
     // Circuit breaker (EngineOptions::breaker_failures).
     int unreachable_streak = 0;  // consecutive tries that got no response
     std::chrono::milliseconds cooldown{0};  // nonzero: the breaker is open, one probe at a time
-    int Cap() const { return cooldown.count() > 0 ? 1 : config->record.max_in_flight; }
+    // Ordered (FIFO) webhooks send one at a time.
+    int Cap() const { return cooldown.count() > 0 || config->record.ordered ? 1 : config->record.max_in_flight; }
   };
   // A webhook's current run of failed deliveries (auto-disable), seeded from the store.
   struct Streak {
@@ -175,6 +176,11 @@ class DeliveryEngine {
   void ScheduleLocked(Item&& item, TimePoint due);
   Item PopTimerLocked();
   void RingLocked(const std::string& webhook_id, WebhookQueue& q);
+  // TrackBreakerLocked under mu_; returns the breaker's state to store with the attempt
+  // (nullopt: the webhook is no longer held).
+  std::optional<store::Webhook::Breaker> TrackBreaker(const Item& item, bool unreachable, TimePoint now);
+  // REQUIRES: mu_ held. A queue made for a webhook starts from its stored breaker state.
+  void SeedBreakerLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
   // Opens, keeps open or closes the webhook's breaker after one of its tries.
   void TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item, bool unreachable,
                           TimePoint now);

@@ -48,16 +48,19 @@ class FakeTransport final : public HttpTransport {
     return sent_.at(i).request;
   }
   void Complete(size_t i, int status, TransportError error = TransportError::kNone, std::string body = "") {
-    Callback done;
-    {
-      std::lock_guard lock(mu_);
-      done = std::move(sent_.at(i).done);
-    }
     TransportResult r;
     r.status = status;
     r.error = error;
     r.body = std::move(body);
     if (error != TransportError::kNone) r.error_message = "connection refused";
+    CompleteWith(i, std::move(r));
+  }
+  void CompleteWith(size_t i, TransportResult r) {
+    Callback done;
+    {
+      std::lock_guard lock(mu_);
+      done = std::move(sent_.at(i).done);
+    }
     done(std::move(r));
   }
 
@@ -545,6 +548,161 @@ TEST_F(EngineTest, TemplatedWebhookRefreshesItsTokenOnceOn401AndResends) {
   EXPECT_EQ(attempts[0].request_url, first.url);
   EXPECT_EQ(attempts[0].request_body, first.body);
   EXPECT_EQ(transport_.SentCount(), 4u);
+}
+
+}  // namespace
+}  // namespace ulak::delivery
+
+// Issue 16: Retry-After, redirects, ordered delivery, the breaker's stored state.
+namespace ulak::delivery {
+namespace {
+
+TransportResult Answer(int status, std::string retry_after = "", std::string location = "") {
+  TransportResult r;
+  r.status = status;
+  r.retry_after = std::move(retry_after);
+  r.location = std::move(location);
+  return r;
+}
+
+TEST_F(EngineTest, RetryAfterOnTooManyRequestsPostponesTheRetryAndIsLogged) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60, 60]})");
+  const TimePoint start = clock_.Now();
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.CompleteWith(0, Answer(429, "600"));
+  clock_.Set(start + seconds(599));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 1u) << "retried before Retry-After";
+  clock_.Set(start + seconds(600));
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(ToUnixMillis(*attempts[0].next_retry_at), ToUnixMillis(start + seconds(600)));
+  EXPECT_NE(attempts[0].error_message.find("Retry-After: 600 (next try in 600 s)"), std::string::npos)
+      << attempts[0].error_message;
+}
+
+TEST_F(EngineTest, RetryAfterDateOnUnavailableIsClampedToAnHourBeyondThePolicy) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60, 60]})");
+  const TimePoint start = clock_.Now();  // 2023-11-14T22:13:20Z
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.CompleteWith(0, Answer(503, "Wed, 15 Nov 2023 22:13:20 GMT"));  // a day later
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  const int64_t waited_ms = ToUnixMillis(*attempts[0].next_retry_at) - ToUnixMillis(attempts[0].created_at);
+  EXPECT_EQ(waited_ms, (seconds(60) + std::chrono::hours(1)) / std::chrono::milliseconds(1));
+  (void)start;
+}
+
+TEST_F(EngineTest, WithoutRetryAfterOrOnOtherStatusesThePolicyApplies) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60, 60]})");
+  Publish();
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  transport_.CompleteWith(0, Answer(429));
+  transport_.CompleteWith(1, Answer(500, "600"));  // only 429 and 503 are honoured
+  for (const store::Attempt& a : Attempts()) {
+    EXPECT_EQ(ToUnixMillis(*a.next_retry_at) - ToUnixMillis(a.created_at), 60'000);
+  }
+}
+
+TEST_F(EngineTest, RedirectIsNotFollowedAndIsAFailureNamingTheLocation) {
+  StartEngine();
+  AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  Publish();
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  transport_.CompleteWith(0, Answer(302, "", "https://elsewhere.example/hook"));
+  const std::vector<store::Attempt> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].status, store::DeliveryStatus::kRetrying);
+  EXPECT_EQ(attempts[0].response_status, 302);
+  EXPECT_EQ(attempts[0].error_message, "HTTP 302 redirect is not followed (Location: https://elsewhere.example/hook)");
+  EXPECT_EQ(transport_.SentCount(), 1u);  // nothing was sent to the Location
+}
+
+// Issue 16's ordered test: events 1..50 to an endpoint that fails event 1 twice: the
+// receiver sees them in order, none before event 1 succeeded.
+TEST_F(EngineTest, OrderedWebhookSendsInPublishOrderOneAtATimeAndWaitsForTheHead) {
+  StartEngine();
+  const std::string id = AddWebhook(R"({"kind":"fixed","delays_s":[5, 5, 5]})", 3, /*max_in_flight=*/8);
+  store::Webhook w = store_->GetWebhook("", id).value();
+  w.ordered = true;
+  ASSERT_TRUE(store_->UpdateWebhook(w).ok());
+  publisher_->InvalidateSubscriptions(org_);
+  std::vector<std::string> published;
+  for (int n = 1; n <= 50; ++n) Publish("order." + std::to_string(n));
+  auto event_of = [&](size_t i) {
+    const std::string body = transport_.Request(i).body;
+    const size_t at = body.find("\"event\":\"order.");
+    return body.substr(at + 15, body.find('"', at + 15) - (at + 15));
+  };
+  // Event 1 fails twice: nothing else goes out meanwhile, its retries hold the line.
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 1u) << "an ordered webhook sent two at once";
+  EXPECT_EQ(event_of(0), "1");
+  transport_.Complete(0, 500);
+  clock_.Advance(seconds(4));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(transport_.SentCount(), 1u) << "event 2 overtook event 1's retry";
+  clock_.Advance(seconds(1));
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  EXPECT_EQ(event_of(1), "1");
+  transport_.Complete(1, 0, TransportError::kConnect);
+  clock_.Advance(seconds(5));
+  ASSERT_TRUE(transport_.WaitForSent(3));
+  EXPECT_EQ(event_of(2), "1");
+  transport_.Complete(2, 200);
+  // Then 2..50, one at a time, in order.
+  for (int n = 2; n <= 50; ++n) {
+    const size_t i = static_cast<size_t>(n + 1);  // its request's index
+    ASSERT_TRUE(transport_.WaitForSent(i + 1));
+    EXPECT_EQ(transport_.SentCount(), i + 1) << "more than one in flight";
+    EXPECT_EQ(event_of(i), std::to_string(n));
+    transport_.Complete(i, 200);
+  }
+  EXPECT_EQ(Attempts().size(), 52u);
+}
+
+TEST_F(EngineBreakerTest, BreakerStateIsStoredSoARestartDoesNotGiveFreshTries) {
+  StartWithBreaker();
+  const std::string id = store_->ListAllWebhooks(org_)->front().id;
+  for (int i = 0; i < 4; ++i) Publish();
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(transport_.WaitForSent(i + 1));
+    transport_.Complete(i, 0, TransportError::kConnect);
+  }
+  ExpectNoMoreThan(3);  // open
+  writer_->Flush();
+  const store::Webhook stored = store_->GetWebhook("", id).value();
+  EXPECT_EQ(stored.breaker.streak, 3);
+  EXPECT_EQ(stored.breaker.cooldown, seconds(10));
+  ASSERT_TRUE(stored.breaker.paused_until.has_value());
+  EXPECT_EQ(ToUnixMillis(*stored.breaker.paused_until), ToUnixMillis(clock_.Now() + seconds(10)));
+  ASSERT_TRUE(stored.last_failure_at.has_value());
+  EXPECT_FALSE(stored.last_success_at.has_value());
+
+  // Restart: the new engine reloads the four deliveries but keeps the pause.
+  engine_->Stop();
+  engine_.reset();
+  StartEngineWith(EngineOptions{.breaker_failures = 3, .breaker_cooldown = seconds(10),
+                                .breaker_max_cooldown = seconds(40)});
+  ExpectNoMoreThan(3);
+  clock_.Advance(seconds(10));  // the stored pause is over: one probe, not a fresh burst
+  ASSERT_TRUE(transport_.WaitForSent(4));
+  ExpectNoMoreThan(4);
+  transport_.Complete(3, 200);  // closed: stored so
+  writer_->Flush();
+  const store::Webhook closed = store_->GetWebhook("", id).value();
+  EXPECT_EQ(closed.breaker.streak, 0);
+  EXPECT_EQ(closed.breaker.cooldown.count(), 0);
+  EXPECT_FALSE(closed.breaker.paused_until.has_value());
+  EXPECT_TRUE(closed.last_success_at.has_value());
 }
 
 }  // namespace

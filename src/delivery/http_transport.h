@@ -55,6 +55,11 @@ struct TransportResult {
   // Never contains the URL's path or query (they may carry secrets).
   std::string error_message;
   int64_t response_time_ms = 0;  // from start of the attempt to completion
+  // Response headers the engine acts on, as received (empty when absent): Retry-After (a
+  // 429 or 503 says when to come back) and Location (redirects are never followed, only
+  // reported).
+  std::string retry_after;
+  std::string location;
 };
 
 // Stable lower-case names ("timeout", "connect", ...) for logs and stored attempts.

@@ -12,11 +12,12 @@ namespace ulak::delivery {
 namespace {
 
 // With shared work the publishing node claims what it publishes: it sends at once, and
-// other nodes take over only if its lease runs out.
+// other nodes take over only if its lease runs out. Not for an ordered webhook: one node
+// holds its whole line (Store::ClaimDueDeliveries), so its deliveries are left to the claim.
 store::Delivery NewDelivery(const store::Event& event, const std::string& webhook_id, const std::string& id,
-                            const EngineOptions& claim) {
+                            const EngineOptions& claim, bool ordered = false) {
   store::Delivery d;
-  if (claim.SharedWork()) {
+  if (claim.SharedWork() && !ordered) {
     d.claimed_by = claim.node_id;
     d.lease_until = event.created_at + claim.lease;
   }
@@ -112,7 +113,8 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
                                 &input.digits);
   request.incoming = std::move(input.incoming);
   for (const ConfigPtr& t : targets) {
-    request.deliveries.push_back(NewDelivery(event, t->record.id, NewId(clock_, random_), engine_.options()));
+    request.deliveries.push_back(
+        NewDelivery(event, t->record.id, NewId(clock_, random_), engine_.options(), t->record.ordered));
   }
 
   writer_.Publish(std::move(request), [this, targets = std::move(targets), filtered,
@@ -128,6 +130,7 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
       std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
       auto payload = std::make_shared<const std::string>(result->event.payload);
       for (const store::Delivery& d : result->deliveries) {
+        if (engine_.options().SharedWork() && d.claimed_by.empty()) continue;  // left to the claim (ordered)
         for (const ConfigPtr& t : targets) {
           if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d, payload));
         }

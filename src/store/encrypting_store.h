@@ -146,6 +146,15 @@ class EncryptingStore final : public Store {
                                                       int limit) override {
     return inner_->ListInboxRequests(inbox_id, since, limit);
   }
+  // Retention touches no secret.
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override {
+    return inner_->SetOrganizationRetention(organization_id, retention_days);
+  }
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override { return inner_->PruneBatch(request); }
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override {
+    return inner_->CountPrunable(organization_id, before);
+  }
+  Result<int64_t> ReclaimSpace(int pages) override { return inner_->ReclaimSpace(pages); }
 
  private:
   Result<Webhook> Sealed(Webhook webhook) const;

@@ -180,6 +180,20 @@ class FaultyStore final : public Store {
     return Read([&] { return inner_->ListAttemptsWithStats(filter); });
   }
 
+  // --- retention ---
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override {
+    return Write([&] { return inner_->SetOrganizationRetention(organization_id, retention_days); });
+  }
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override {
+    return Write([&] { return inner_->PruneBatch(request); });
+  }
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override {
+    return Read([&] { return inner_->CountPrunable(organization_id, before); });
+  }
+  Result<int64_t> ReclaimSpace(int pages) override {
+    return Write([&] { return inner_->ReclaimSpace(pages); });
+  }
+
   // --- web UI ---
   Result<std::vector<DeliveryBucket>> GetDeliveryBuckets(const DeliveryBucketFilter& filter) override {
     return Read([&] { return inner_->GetDeliveryBuckets(filter); });

@@ -169,6 +169,21 @@ class Store {
   // Newest first, received at or after since.
   virtual Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
                                                               int limit) = 0;
+  // --- retention (src/delivery/retention.h drives these) ---
+  // Sets or clears (nullopt: the server's setting) the organization's retention_days.
+  virtual Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) = 0;
+  // Deletes one small batch, oldest first by index, in one short transaction: at most
+  // `limit` rows of the kind asked (attempts go with their delivery). Open deliveries
+  // (pending, retrying, in flight) and the events they need are never deleted, whatever
+  // their age. On PostgreSQL only one node prunes at a time (an advisory lock): another
+  // node's batch returns busy and deletes nothing.
+  virtual Result<PruneResult> PruneBatch(const PruneRequest& request) = 0;
+  // What pruning the organization's rows older than `before` would delete now.
+  virtual Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) = 0;
+  // Gives up to `pages` free pages back to the file system (SQLite: incremental_vacuum);
+  // returns how many free pages are left. Stores that reclaim space themselves (PostgreSQL's
+  // autovacuum) return 0.
+  virtual Result<int64_t> ReclaimSpace(int pages) = 0;
 };
 
 // Opens the store a database URL names: "sqlite:PATH" (or a bare path), or PostgreSQL by

@@ -1,6 +1,7 @@
 // The records the store keeps. Plain values: no behaviour, no I/O.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,6 +17,9 @@ struct Organization {
   std::string id;
   std::string name;
   TimePoint created_at;
+  // Days finished deliveries, their attempts and events, and incoming requests are kept;
+  // unset: the server's retention_days; 0: forever.
+  std::optional<int> retention_days = std::nullopt;
 };
 
 // An API key as stored: only the SHA-256 of the key, never the key itself.
@@ -88,6 +92,18 @@ struct Webhook {
   std::string signature_scheme = "hmac";
   std::string signing_key;
   std::string previous_signing_key;
+  // Ordered (FIFO) delivery: one delivery at a time, in publish order; the next waits until
+  // the previous one succeeded or finally failed.
+  bool ordered = false;
+  // Endpoint health, written only by the delivery engine with its attempts (RecordOutcomes);
+  // UpdateWebhook leaves it alone.
+  std::optional<TimePoint> last_success_at;
+  std::optional<TimePoint> last_failure_at;
+  struct Breaker {
+    int streak = 0;                         // consecutive tries with no response at all
+    std::chrono::milliseconds cooldown{0};  // nonzero: open, one probe per cooldown
+    std::optional<TimePoint> paused_until;  // no sends before it
+  } breaker;
 };
 
 // What an application published, with the exact body every delivery of it sends.
@@ -204,6 +220,8 @@ struct AttemptOutcome {
   // Set when the delivery ended (success or failed): the webhook's failure streak after it.
   std::optional<int> consecutive_failures;
   std::optional<TimePoint> first_failure_at;
+  // For a queued try: the webhook's circuit breaker after it, stored with the attempt.
+  std::optional<Webhook::Breaker> breaker = std::nullopt;
 };
 
 // An attempt outcome the store rejected on every try, parked by the StoreWriter so it stops
@@ -236,6 +254,41 @@ struct WebhookHealth {
   int64_t total = 0;
   int64_t successful = 0;
   double avg_response_time_ms = 0;
+};
+
+// Retention (store.h, PruneBatch): which rows one batch deletes.
+enum class PruneKind {
+  kDeliveries,  // finished deliveries last changed before `before`, with their attempts
+  kEvents,      // events created before `before` that no delivery refers to any more
+  kIncoming,    // incoming requests received before `before`
+};
+
+struct PruneRequest {
+  std::string organization_id;
+  PruneKind kind = PruneKind::kDeliveries;
+  TimePoint before;
+  int limit = 1000;
+  // kEvents: the last event a previous batch of the same run looked at (kept because a
+  // delivery still refers to it); the batch continues after it. Empty: from the oldest.
+  std::string after_event;
+  TimePoint after_event_created_at;
+};
+
+struct PruneResult {
+  int64_t rows = 0;      // deliveries, events or incoming requests deleted
+  int64_t attempts = 0;  // kDeliveries: their attempts deleted with them
+  int64_t examined = 0;  // rows looked at; fewer than the limit: nothing older is left
+  std::string last_event;  // kEvents: where the next batch continues
+  TimePoint last_event_created_at;
+  bool busy = false;     // another node is cleaning (PostgreSQL advisory lock): nothing done
+};
+
+// What a prune would delete now (ulak prune --dry-run).
+struct PruneCounts {
+  int64_t deliveries = 0;
+  int64_t attempts = 0;
+  int64_t events = 0;
+  int64_t incoming = 0;
 };
 
 struct AttemptFilter {

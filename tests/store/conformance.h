@@ -17,6 +17,11 @@ struct StoreFactory {
   std::string name;
   // Returns a fresh, empty, migrated store.
   std::function<std::unique_ptr<Store>()> make;
+  // Runs raw SQL in the store's dialect (name): bulk fixtures too large to build through
+  // the interface in a unit test's time.
+  std::function<Status(Store&, const std::string& sql)> exec_sql = {};
+  // The database file's size in bytes; unset for stores without one file (PostgreSQL).
+  std::function<int64_t(Store&)> file_bytes = {};
 };
 inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 

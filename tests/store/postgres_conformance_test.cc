@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "store/conformance.h"
 #include "store/migration.h"
+#include "store/postgres/postgres_store.h"
 #include "support/postgres_cluster.h"
 
 namespace ulak::store::testing {
@@ -48,7 +49,10 @@ std::unique_ptr<Store> OpenMigrated(const std::string& conninfo) {
 }
 
 StoreFactory PostgresFactory() {
-  return {"postgres", [] { return OpenMigrated(NewDatabase()); }};
+  return {"postgres", [] { return OpenMigrated(NewDatabase()); },
+          [](Store& store, const std::string& sql) {
+            return dynamic_cast<postgres::PostgresStore&>(store).ExecForTest(sql);
+          }};
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest, ::testing::Values(PostgresFactory()),
@@ -315,6 +319,110 @@ TEST_F(PostgresTest, ServerRestartIsSurvivedAndCallsFailFastWhileItIsDown) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->name, "org");
   EXPECT_TRUE(NewOrg(*store).id.size() > 0);
+}
+
+}  // namespace
+}  // namespace ulak::store::testing
+
+namespace ulak::store::testing {
+namespace {
+
+// Issue 16: only one node prunes at a time. While another session holds the pruning
+// advisory lock, a batch returns busy at once and deletes nothing.
+TEST(PostgresRetentionTest, PruneBatchIsBusyWhileAnotherNodePrunes) {
+  const std::string conninfo = NewDatabase();
+  std::unique_ptr<Store> store = OpenMigrated(conninfo);
+  ASSERT_NE(store, nullptr);
+  PGconn* other = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
+  PGresult* held = PQexec(other, "SELECT pg_advisory_lock(1970037099, 2)");
+  ASSERT_EQ(PQresultStatus(held), PGRES_TUPLES_OK);
+  PQclear(held);
+  PruneRequest req;
+  req.organization_id = "any";
+  req.before = TimePoint(std::chrono::seconds(1'700'000'000));
+  Result<PruneResult> busy = store->PruneBatch(req);
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_TRUE(busy->busy);
+  PGresult* released = PQexec(other, "SELECT pg_advisory_unlock(1970037099, 2)");  // the other node is done
+  PQclear(released);
+  PQfinish(other);
+  Result<PruneResult> free = store->PruneBatch(req);
+  ASSERT_TRUE(free.ok()) << free.status().ToString();
+  EXPECT_FALSE(free->busy);
+}
+
+}  // namespace
+}  // namespace ulak::store::testing
+
+namespace ulak::store::testing {
+namespace {
+
+// Issue 16: an ordered webhook's line is held by one node at a time. Its deliveries are
+// claimed oldest first, all by the node that holds the line, and by another node only once
+// that node's leases ran out.
+TEST(PostgresOrderedClaimTest, OneNodeHoldsAnOrderedWebhooksLine) {
+  std::unique_ptr<Store> store = OpenMigrated(NewDatabase());
+  ASSERT_NE(store, nullptr);
+  ManualClock clock;
+  SeededRandomForTest random{1525};
+  auto id = [&] {
+    clock.Advance(Millis(1));
+    return NewId(clock, random);
+  };
+  Organization org{id(), "org", clock.Now()};
+  ASSERT_TRUE(store->CreateOrganization(org, ApiKey{id(), org.id, "h", "p", clock.Now()}).ok());
+  Webhook w;
+  w.id = id();
+  w.organization_id = org.id;
+  w.name = "fifo";
+  w.url = "https://example.com";
+  w.secret_key = std::string(64, 'a');
+  w.events_json = R"(["*"])";
+  w.custom_headers_json = "{}";
+  w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
+  w.ordered = true;
+  w.created_at = w.updated_at = clock.Now();
+  ASSERT_TRUE(store->CreateWebhook(w).ok());
+  auto publish = [&](int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      PublishRequest p;
+      p.event = Event{id(), org.id, "order.created", "", "{}", 1, clock.Now()};
+      Delivery d;
+      d.id = id();
+      d.event_id = p.event.id;
+      d.webhook_id = w.id;
+      d.organization_id = org.id;
+      d.next_attempt_at = d.created_at = clock.Now();
+      p.deliveries.push_back(d);
+      ids.push_back(d.id);
+      EXPECT_TRUE(store->Publish({p}).ok());
+    }
+    return ids;
+  };
+  auto claim = [&](const std::string& node) {
+    std::vector<std::string> ids;
+    Result<std::vector<PendingDelivery>> claimed =
+        store->ClaimDueDeliveries(node, clock.Now(), clock.Now() + std::chrono::seconds(30), 100);
+    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+    if (claimed.ok()) {
+      for (const PendingDelivery& p : *claimed) ids.push_back(p.delivery.id);
+    }
+    return ids;
+  };
+  const std::vector<std::string> first = publish(3);
+  EXPECT_EQ(claim("node-a"), first);  // the whole line, oldest first
+  EXPECT_TRUE(claim("node-b").empty());
+  const std::vector<std::string> more = publish(2);
+  EXPECT_TRUE(claim("node-b").empty()) << "node b took part of a line node a holds";
+  EXPECT_EQ(claim("node-a"), more);
+  // Node a dies: once its leases ran out, node b takes the whole line, in order.
+  clock.Advance(std::chrono::seconds(31));
+  std::vector<std::string> all = first;
+  all.insert(all.end(), more.begin(), more.end());
+  EXPECT_EQ(claim("node-b"), all);
+  EXPECT_TRUE(claim("node-a").empty());
 }
 
 }  // namespace

@@ -12,11 +12,13 @@ Result<std::vector<PendingDelivery>> PostgresStore::ClaimDueDeliveries(std::stri
                                                                        TimePoint lease_until, int limit) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   // SKIP LOCKED: rows another node is claiming right now are passed over, not waited for,
-  // so two nodes never get the same delivery and never block each other.
+  // so two nodes never get the same delivery and never block each other. Ordered webhooks'
+  // deliveries are left to ClaimOrdered.
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
       "WITH due AS (SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $2 "
-      "  AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_attempt_at, id LIMIT $4 "
-      "  FOR UPDATE SKIP LOCKED), "
+      "  AND (lease_until IS NULL OR lease_until < $2) "
+      "  AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id AND w.ordered) "
+      "  ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), "
       "claimed AS (UPDATE deliveries SET claimed_by = $1, lease_until = $3 FROM due WHERE deliveries.id = due.id "
       "  RETURNING deliveries.*) "
       "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
@@ -31,7 +33,55 @@ Result<std::vector<PendingDelivery>> PostgresStore::ClaimDueDeliveries(std::stri
     p.delivery.lease_until = lease_until;
     out.push_back(std::move(p));
   }
+  if (static_cast<int>(out.size()) < limit) {
+    ULAK_RETURN_IF_ERROR(ClaimOrdered(*conn, node_id, now, lease_until, limit - static_cast<int>(out.size()), out));
+  }
   return out;
+}
+
+// Ordered (FIFO) webhooks: one node holds a webhook's whole line at a time, so its
+// deliveries go out one by one in publish order even with several nodes. A node claims a
+// webhook's open deliveries (oldest first, due or not: the head may be waiting for its
+// retry) only while no other node holds a live lease on any of them; a transaction-scoped
+// advisory lock per webhook makes that check-then-claim atomic between nodes.
+Status PostgresStore::ClaimOrdered(Connection& conn, std::string_view node_id, TimePoint now, TimePoint lease_until,
+                                   int limit, std::vector<PendingDelivery>& out) {
+  ULAK_ASSIGN_OR_RETURN(PgResult candidates, conn.Query(
+      "SELECT DISTINCT d.webhook_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.ordered "
+      "WHERE d.status IN ('pending', 'retrying') AND (d.lease_until IS NULL OR d.lease_until < $1) LIMIT 100",
+      Params().Add(ToUnixMillis(now))));
+  for (int i = 0; i < candidates.rows() && limit > 0; ++i) {
+    const std::string webhook_id = candidates.Text(i, 0);
+    Transaction tx(conn);
+    ULAK_RETURN_IF_ERROR(tx.Begin());
+    ULAK_ASSIGN_OR_RETURN(PgResult lock, conn.Query("SELECT pg_try_advisory_xact_lock(1970037100, hashtext($1))",
+                                                    Params().Add(webhook_id)));
+    if (lock.rows() == 0 || !lock.Bool(0, 0)) continue;  // another node is claiming it now
+    ULAK_ASSIGN_OR_RETURN(PgResult held, conn.Query(
+        "SELECT 1 FROM deliveries WHERE webhook_id = $1 AND status IN ('pending', 'retrying') "
+        "AND claimed_by IS NOT NULL AND claimed_by <> $2 AND lease_until >= $3 LIMIT 1",
+        Params().Add(webhook_id).Add(node_id).Add(ToUnixMillis(now))));
+    if (held.rows() > 0) continue;  // another node holds the line
+    ULAK_ASSIGN_OR_RETURN(PgResult r, conn.Query(
+        "WITH line AS (SELECT id FROM deliveries WHERE webhook_id = $1 AND status IN ('pending', 'retrying') "
+        "  AND (claimed_by IS NULL OR lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $5 FOR UPDATE), "
+        "claimed AS (UPDATE deliveries SET claimed_by = $2, lease_until = $4 FROM line WHERE deliveries.id = line.id "
+        "  RETURNING deliveries.*) "
+        "SELECT d.id, d.event_id, d.webhook_id, d.organization_id, d.status, d.attempts, d.next_attempt_at, "
+        "d.created_at, e.event_type, COALESCE(e.event_id, e.id), e.payload, e.created_at "
+        "FROM claimed d JOIN events e ON e.id = d.event_id ORDER BY d.id",
+        Params().Add(webhook_id).Add(node_id).Add(ToUnixMillis(now)).Add(ToUnixMillis(lease_until))
+            .Add(int64_t{limit})));
+    ULAK_RETURN_IF_ERROR(tx.Commit());
+    for (int row = 0; row < r.rows(); ++row) {
+      PendingDelivery p = ReadPending(r, row);
+      p.delivery.claimed_by = std::string(node_id);
+      p.delivery.lease_until = lease_until;
+      out.push_back(std::move(p));
+      --limit;
+    }
+  }
+  return Status::Ok();
 }
 
 Result<int64_t> PostgresStore::RenewLeases(std::string_view node_id, TimePoint lease_until) {

@@ -14,14 +14,15 @@ constexpr char kWebhookColumns[] =
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
     "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
     "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform, signature_scheme, signing_key, "
-    "previous_signing_key";
-// The same columns as written (no COALESCE), for INSERT.
+    "previous_signing_key, ordered, last_success_at, last_failure_at, breaker_streak, breaker_cooldown_ms, "
+    "paused_until";
+// The same columns as written (no COALESCE), for INSERT; health columns start empty.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
     "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
-    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key";
+    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key, ordered";
 
 std::optional<TimePoint> OptionalTime(const PgResult& r, int row, int col) {
   if (r.IsNull(row, col)) return std::nullopt;
@@ -67,6 +68,12 @@ Webhook ReadWebhook(const PgResult& r, int row) {
   w.signature_scheme = r.Text(row, 29);
   w.signing_key = r.Text(row, 30);
   w.previous_signing_key = r.Text(row, 31);
+  w.ordered = r.Bool(row, 32);
+  w.last_success_at = OptionalTime(r, row, 33);
+  w.last_failure_at = OptionalTime(r, row, 34);
+  w.breaker.streak = static_cast<int>(r.Int(row, 35));
+  w.breaker.cooldown = std::chrono::milliseconds(r.Int(row, 36));
+  w.breaker.paused_until = OptionalTime(r, row, 37);
   return w;
 }
 
@@ -98,12 +105,12 @@ void AddWebhookOperations(Params& p, const Webhook& w) {
       .AddOptional(OptionalMillis(w.first_failure_at));
 }
 
-// Adds the shaping fields, template .. transform, then the signature scheme and its keys
-// (8 parameters), in the order of
-// kWebhookInsertColumns.
+// Adds the shaping fields, template .. transform, the signature scheme and its keys, then
+// ordered (9 parameters), in the order of kWebhookInsertColumns.
 void AddWebhookShape(Params& p, const Webhook& w) {
   p.Add(w.template_json).Add(w.template_auth_json).Add(w.filter_json).Add(w.fields_json).Add(w.transform_lua);
   p.Add(w.signature_scheme).Add(w.signing_key).Add(w.previous_signing_key);
+  p.AddBool(w.ordered);
 }
 
 constexpr char kEventColumns[] =
@@ -182,7 +189,7 @@ Status PostgresStore::CreateWebhook(const Webhook& w) {
   AddWebhookShape(p, w);
   return conn->Query(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)", p)
+                         "$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)", p)
       .status();
 }
 
@@ -238,7 +245,7 @@ Status PostgresStore::UpdateWebhook(const Webhook& w) {
       "rate_limit_per_s = $17, disable_on_gone = $18, disabled_reason = $19, disabled_at = $20, "
       "consecutive_failures = $21, first_failure_at = $22, shape_template = $23, shape_template_auth = $24, "
       "shape_filter = $25, shape_fields = $26, shape_transform = $27, signature_scheme = $28, signing_key = $29, "
-      "previous_signing_key = $30 "
+      "previous_signing_key = $30, ordered = $31 "
       "WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL", p));
   if (r.AffectedRows() == 0) return NotFound("Webhook " + w.id + " not found.");
   return Status::Ok();
@@ -385,9 +392,23 @@ Status PostgresStore::RecordOutcomesOn(Connection& connection, const std::vector
               .AddOptional(finished ? std::nullopt : OptionalMillis(o.lease_until))).status());
     }
 
+    const bool success = a.status == DeliveryStatus::kSuccess;
+    Params touch;
+    touch.Add(a.webhook_id).Add(ToUnixMillis(a.created_at)).AddBool(success).AddBool(o.breaker.has_value());
+    if (o.breaker) {
+      touch.Add(int64_t{o.breaker->streak}).Add(static_cast<int64_t>(o.breaker->cooldown.count()))
+          .AddOptional(OptionalMillis(o.breaker->paused_until));
+    } else {
+      touch.Add(int64_t{0}).Add(int64_t{0}).AddNull();
+    }
     ULAK_RETURN_IF_ERROR(conn->Query(
-        "UPDATE webhooks SET last_triggered_at = GREATEST(COALESCE(last_triggered_at, 0), $2) WHERE id = $1",
-        Params().Add(a.webhook_id).Add(ToUnixMillis(a.created_at))).status());
+        "UPDATE webhooks SET last_triggered_at = GREATEST(COALESCE(last_triggered_at, 0), $2), "
+        "last_success_at = CASE WHEN $3 THEN GREATEST(COALESCE(last_success_at, 0), $2) ELSE last_success_at END, "
+        "last_failure_at = CASE WHEN $3 THEN last_failure_at ELSE GREATEST(COALESCE(last_failure_at, 0), $2) END, "
+        "breaker_streak = CASE WHEN $4 THEN $5 ELSE breaker_streak END, "
+        "breaker_cooldown_ms = CASE WHEN $4 THEN $6 ELSE breaker_cooldown_ms END, "
+        "paused_until = CASE WHEN $4 THEN $7 ELSE paused_until END WHERE id = $1",
+        touch).status());
     if (o.consecutive_failures) {
       ULAK_RETURN_IF_ERROR(conn->Query(
           "UPDATE webhooks SET consecutive_failures = $2, first_failure_at = $3 WHERE id = $1",

@@ -26,7 +26,9 @@ ApiKey ReadApiKey(const PgResult& r, int row) {
 }
 
 Organization ReadOrganization(const PgResult& r, int row) {
-  return Organization{r.Text(row, 0), r.Text(row, 1), FromUnixMillis(r.Int(row, 2))};
+  Organization org{r.Text(row, 0), r.Text(row, 1), FromUnixMillis(r.Int(row, 2)), std::nullopt};
+  if (!r.IsNull(row, 3)) org.retention_days = static_cast<int>(r.Int(row, 3));
+  return org;
 }
 
 // Releases the migration lock however Migrate() returns. If the unlock cannot be sent the
@@ -186,7 +188,7 @@ Status PostgresStore::CreateOrganization(const Organization& org, const ApiKey& 
 
 Result<Organization> PostgresStore::GetOrganization(std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT id, name, created_at FROM organizations WHERE id = $1",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT id, name, created_at, retention_days FROM organizations WHERE id = $1",
                                                 Params().Add(id)));
   if (r.rows() == 0) return NotFound("organization " + std::string(id) + " not found");
   return ReadOrganization(r, 0);
@@ -198,7 +200,7 @@ Result<Page<Organization>> PostgresStore::ListOrganizations(const PageRequest& p
   p.Add(page.after);
   AddLimit(p, static_cast<int64_t>(page.limit) + 1);
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT id, name, created_at FROM organizations WHERE id > $1 ORDER BY id LIMIT $2", p));
+      "SELECT id, name, created_at, retention_days FROM organizations WHERE id > $1 ORDER BY id LIMIT $2", p));
   return ReadPage<Organization>(r, page, ReadOrganization, [](const Organization& o) { return o.id; });
 }
 

@@ -112,6 +112,14 @@ class PostgresStore final : public Store {
   Result<int64_t> RenewLeases(std::string_view node_id, TimePoint lease_until) override;
   bool WaitForWork(std::chrono::milliseconds timeout) override;
 
+  // Retention: postgres_retention.cc.
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override;
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override;
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override;
+  Result<int64_t> ReclaimSpace(int pages) override;
+  // Tests only: runs raw SQL (bulk fixtures such as a million old attempt rows).
+  Status ExecForTest(std::string_view sql);
+
  private:
   // A pooled connection, returned to the pool when the lease ends (or dropped if broken).
   class Lease {
@@ -143,6 +151,9 @@ class PostgresStore final : public Store {
   static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests,
                                                       bool& unclaimed_work);
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
+  // ClaimDueDeliveries for ordered webhooks: appends to out (postgres_claims.cc).
+  static Status ClaimOrdered(Connection& conn, std::string_view node_id, TimePoint now, TimePoint lease_until,
+                             int limit, std::vector<PendingDelivery>& out);
   const std::string conninfo_;
   // The LISTEN connection of WaitForWork, outside the pool; only the claimer thread uses it.
   std::unique_ptr<Connection> listener_;

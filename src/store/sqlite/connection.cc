@@ -93,10 +93,18 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
   }
   sqlite3_extended_result_codes(db, 1);
   std::unique_ptr<Connection> conn(new Connection(db));
+  // busy_timeout first, so the statements below wait for a writer instead of failing.
+  ULAK_RETURN_IF_ERROR(conn->Exec("PRAGMA busy_timeout=5000;"));
+  // A new file starts with auto_vacuum=INCREMENTAL, so retention can give pages back in
+  // steps; it only takes hold before the first table (older files are converted once by
+  // SqliteStore::Migrate), and is not touched otherwise (setting it writes the header).
+  ULAK_ASSIGN_OR_RETURN(Statement * tables, conn->Prepare("SELECT COUNT(*) FROM sqlite_master"));
+  ULAK_ASSIGN_OR_RETURN(bool row, tables->Step());
+  const bool empty = row && tables->ColumnInt(0) == 0;
+  tables->Reset();
+  if (empty) ULAK_RETURN_IF_ERROR(conn->Exec("PRAGMA auto_vacuum=INCREMENTAL;"));
   // synchronous=FULL: a commit is on disk before it returns, so a 202 means durable.
-  ULAK_RETURN_IF_ERROR(conn->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA busy_timeout=5000;"));
+  ULAK_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return conn;
 }
 

@@ -16,14 +16,15 @@ constexpr char kWebhookColumns[] =
     "COALESCE(previous_secret_key, ''), previous_secret_expires_at, rate_limit_per_s, disable_on_gone, "
     "COALESCE(disabled_reason, ''), disabled_at, consecutive_failures, first_failure_at, "
     "shape_template, shape_template_auth, shape_filter, shape_fields, shape_transform, signature_scheme, signing_key, "
-    "previous_signing_key";
-// The same columns as written (no COALESCE), for INSERT.
+    "previous_signing_key, ordered, last_success_at, last_failure_at, breaker_streak, breaker_cooldown_ms, "
+    "paused_until";
+// The same columns as written (no COALESCE), for INSERT; health columns start empty.
 constexpr char kWebhookInsertColumns[] =
     "id, organization_id, name, url, secret_key, events, custom_headers, retry_policy, is_active, "
     "retry_enabled, max_retries, timeout_seconds, max_in_flight, last_triggered_at, created_at, updated_at, "
     "previous_secret_key, previous_secret_expires_at, rate_limit_per_s, disable_on_gone, disabled_reason, "
     "disabled_at, consecutive_failures, first_failure_at, shape_template, shape_template_auth, shape_filter, "
-    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key";
+    "shape_fields, shape_transform, signature_scheme, signing_key, previous_signing_key, ordered";
 
 std::optional<TimePoint> OptionalTime(const Statement& st, int col) {
   if (st.ColumnIsNull(col)) return std::nullopt;
@@ -72,10 +73,16 @@ Webhook ReadWebhook(const Statement& st) {
   w.signature_scheme = st.ColumnText(29);
   w.signing_key = st.ColumnText(30);
   w.previous_signing_key = st.ColumnText(31);
+  w.ordered = st.ColumnInt(32) != 0;
+  w.last_success_at = OptionalTime(st, 33);
+  w.last_failure_at = OptionalTime(st, 34);
+  w.breaker.streak = static_cast<int>(st.ColumnInt(35));
+  w.breaker.cooldown = std::chrono::milliseconds(st.ColumnInt(36));
+  w.breaker.paused_until = OptionalTime(st, 37);
   return w;
 }
 
-// Binds every webhook column at ?2..?32 (?1 is the id), in kWebhookInsertColumns order.
+// Binds every webhook column at ?2..?33 (?1 is the id), in kWebhookInsertColumns order.
 void BindWebhookFields(Statement& st, const Webhook& w) {
   st.Bind(2, w.organization_id).Bind(3, w.name).Bind(4, w.url).Bind(5, w.secret_key).Bind(6, w.events_json)
       .Bind(7, w.custom_headers_json).Bind(8, w.retry_policy_json).Bind(9, int64_t{w.is_active})
@@ -106,6 +113,7 @@ void BindWebhookFields(Statement& st, const Webhook& w) {
   st.Bind(25, w.template_json).Bind(26, w.template_auth_json).Bind(27, w.filter_json).Bind(28, w.fields_json)
       .Bind(29, w.transform_lua);
   st.Bind(30, w.signature_scheme).Bind(31, w.signing_key).Bind(32, w.previous_signing_key);
+  st.Bind(33, int64_t{w.ordered});
 }
 
 Event ReadEvent(const Statement& st) {
@@ -213,7 +221,7 @@ Status SqliteStore::CreateWebhook(const Webhook& w) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string("INSERT INTO webhooks(") + kWebhookInsertColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
-      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)"));
+      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"));
   st->Bind(1, w.id);
   BindWebhookFields(*st, w);
   return st->Run();
@@ -266,7 +274,7 @@ Status SqliteStore::UpdateWebhook(const Webhook& w) {
       "rate_limit_per_s = ?19, disable_on_gone = ?20, disabled_reason = ?21, disabled_at = ?22, "
       "consecutive_failures = ?23, first_failure_at = ?24, shape_template = ?25, shape_template_auth = ?26, shape_filter = ?27, "
       "shape_fields = ?28, shape_transform = ?29, signature_scheme = ?30, signing_key = ?31, "
-      "previous_signing_key = ?32 "
+      "previous_signing_key = ?32, ordered = ?33 "
       "WHERE id = ?1 AND organization_id = ?2 AND deleted_at IS NULL"));
   // ?14 (last_triggered_at) and ?15 (created_at) are bound but never written here: the
   // delivery engine owns last_triggered_at, and a PATCH must not roll it back.
@@ -310,6 +318,7 @@ Result<std::vector<PublishResult>> SqliteStore::CommitBatch(const std::vector<Pu
   // covers them too. Publishes always wait for it: their 202 promises durability.
   std::optional<RelaxedSync> relaxed;
   if (requests.empty()) relaxed.emplace(*lease);
+  std::lock_guard gate(write_gate_);
   WriteTransaction tx(*lease);
   ULAK_RETURN_IF_ERROR(tx.Begin());
   ULAK_RETURN_IF_ERROR(RecordOutcomesOn(*lease, outcomes));
@@ -378,6 +387,8 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
     int64_t last_triggered_at = 0;
     std::optional<int> streak;  // the last outcome's, when any ended a delivery
     std::optional<TimePoint> first_failure_at;
+    std::optional<int64_t> last_success_at, last_failure_at;
+    std::optional<Webhook::Breaker> breaker;  // the last outcome's, when any carried one
   };
   std::unordered_map<std::string, WebhookTouch> touched;
   for (const AttemptOutcome& o : outcomes) {
@@ -431,13 +442,27 @@ Status SqliteStore::RecordOutcomesOn(Connection& connection, const std::vector<A
       touch.streak = *o.consecutive_failures;
       touch.first_failure_at = o.first_failure_at;
     }
+    (a.status == DeliveryStatus::kSuccess ? touch.last_success_at : touch.last_failure_at) = ToUnixMillis(a.created_at);
+    if (o.breaker) touch.breaker = o.breaker;
   }
   for (const auto& [webhook_id, touch] : touched) {
     ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
         "UPDATE webhooks SET last_triggered_at = MAX(COALESCE(last_triggered_at, 0), ?2), "
         "consecutive_failures = COALESCE(?3, consecutive_failures), "
-        "first_failure_at = CASE WHEN ?3 IS NULL THEN first_failure_at ELSE ?4 END WHERE id = ?1"));
+        "first_failure_at = CASE WHEN ?3 IS NULL THEN first_failure_at ELSE ?4 END, "
+        "last_success_at = NULLIF(MAX(COALESCE(last_success_at, 0), COALESCE(?5, 0)), 0), "
+        "last_failure_at = NULLIF(MAX(COALESCE(last_failure_at, 0), COALESCE(?6, 0)), 0), "
+        "breaker_streak = CASE WHEN ?7 THEN ?8 ELSE breaker_streak END, "
+        "breaker_cooldown_ms = CASE WHEN ?7 THEN ?9 ELSE breaker_cooldown_ms END, "
+        "paused_until = CASE WHEN ?7 THEN ?10 ELSE paused_until END WHERE id = ?1"));
     st->Bind(1, webhook_id).Bind(2, touch.last_triggered_at);
+    if (touch.last_success_at) st->Bind(5, *touch.last_success_at);
+    if (touch.last_failure_at) st->Bind(6, *touch.last_failure_at);
+    st->Bind(7, int64_t{touch.breaker.has_value()});
+    if (touch.breaker) {
+      st->Bind(8, int64_t{touch.breaker->streak}).Bind(9, static_cast<int64_t>(touch.breaker->cooldown.count()));
+      BindOptionalTime(*st, 10, touch.breaker->paused_until);
+    }
     if (touch.streak) {
       st->Bind(3, int64_t{*touch.streak});
     } else {

@@ -23,7 +23,9 @@ ApiKey ReadApiKey(const Statement& st) {
 }
 
 Organization ReadOrganization(const Statement& st) {
-  return Organization{st.ColumnText(0), st.ColumnText(1), FromUnixMillis(st.ColumnInt(2))};
+  Organization org{st.ColumnText(0), st.ColumnText(1), FromUnixMillis(st.ColumnInt(2)), std::nullopt};
+  if (!st.ColumnIsNull(3)) org.retention_days = static_cast<int>(st.ColumnInt(3));
+  return org;
 }
 
 }  // namespace
@@ -102,7 +104,7 @@ Status SqliteStore::Migrate() {
     ULAK_RETURN_IF_ERROR(record->Run());
     ULAK_RETURN_IF_ERROR(tx.Commit());
   }
-  return Status::Ok();
+  return EnableIncrementalVacuum(*conn);
 }
 
 Result<int> SqliteStore::SchemaVersion() {
@@ -173,7 +175,7 @@ Status SqliteStore::CreateOrganization(const Organization& org, const ApiKey& fi
 Result<Organization> SqliteStore::GetOrganization(std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, name, created_at FROM organizations WHERE id = ?1"));
+      "SELECT id, name, created_at, retention_days FROM organizations WHERE id = ?1"));
   st->Bind(1, id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("organization " + std::string(id) + " not found");
@@ -185,7 +187,7 @@ Result<Organization> SqliteStore::GetOrganization(std::string_view id) {
 Result<Page<Organization>> SqliteStore::ListOrganizations(const PageRequest& page) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, name, created_at FROM organizations WHERE id > ?1 ORDER BY id LIMIT ?2"));
+      "SELECT id, name, created_at, retention_days FROM organizations WHERE id > ?1 ORDER BY id LIMIT ?2"));
   st->Bind(1, page.after).Bind(2, static_cast<int64_t>(page.limit) + 1);
   auto out = ReadPage<Organization>(*st, page, ReadOrganization,
                                     [](const Organization& o) { return o.id; });

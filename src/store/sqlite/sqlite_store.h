@@ -103,6 +103,13 @@ class SqliteStore final : public Store {
   Status RecordInboxRequest(const InboxRequest& request, int keep_max, TimePoint keep_since) override;
   Result<std::vector<InboxRequest>> ListInboxRequests(std::string_view inbox_id, TimePoint since,
                                                       int limit) override;
+  // Retention: sqlite_retention.cc.
+  Status SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) override;
+  Result<PruneResult> PruneBatch(const PruneRequest& request) override;
+  Result<PruneCounts> CountPrunable(std::string_view organization_id, TimePoint before) override;
+  Result<int64_t> ReclaimSpace(int pages) override;
+  // Tests only: runs raw SQL (bulk fixtures such as a million old attempt rows).
+  Status ExecForTest(std::string_view sql);
 
  private:
   // A pooled connection, returned to the pool when the lease ends.
@@ -133,6 +140,8 @@ class SqliteStore final : public Store {
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
   void Release(std::unique_ptr<Connection> conn);
+  // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
+  static Status EnableIncrementalVacuum(Connection& conn);
 
   const std::string path_;
   // The file opened at start: Ping, a publish and a new connection check the path still
@@ -143,6 +152,11 @@ class SqliteStore final : public Store {
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mu_)
   int open_count_ = 0;                             // GUARDED_BY(mu_)
+  // Held by the group commit (CommitBatch) and by each retention batch for their write
+  // transactions: a prune batch and a publish hand the write lock over through this mutex at
+  // once, instead of the publish sleeping in SQLite's busy handler (which backs off in steps
+  // of up to 100 ms) while a batch commits.
+  std::mutex write_gate_;
 };
 
 // The delivery-bucket query (sqlite_ui.cc), with ?1 organization, ?2 from, ?3 to (unix ms),
