@@ -284,8 +284,18 @@ void DeliveryEngine::Run() {
       const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
       wait = std::max(std::chrono::milliseconds(1), std::min(wait, until_due));
     }
+    ++idle_passes_;
+    settled_.notify_all();
     wake_.wait_for(lock, wait);
   }
+  settled_.notify_all();
+}
+
+void DeliveryEngine::SettleForTest() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = idle_passes_ + 1;
+  wake_.notify_one();
+  settled_.wait(lock, [&] { return stopping_ || idle_passes_ >= target; });
 }
 
 std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::string& webhook_id, WebhookQueue& q,

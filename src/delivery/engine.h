@@ -100,6 +100,11 @@ class DeliveryEngine {
   // attempt, and calls `done` with it (on the transport's thread).
   void SendNow(ConfigPtr config, store::PendingDelivery work, std::function<void(store::Attempt&&)> done);
 
+  // Tests: wakes the dispatcher and returns once it has finished a pass that read the clock
+  // after this call, so every delivery due at the clock's current time has been launched.
+  // Lets a test on a manual clock check that nothing was sent, without sleeping.
+  void SettleForTest();
+
   // Deliveries held in memory (queued, waiting or in flight).
   size_t HeldCount();
   // The webhooks this engine holds work for, with the configuration it uses for each.
@@ -219,6 +224,9 @@ class DeliveryEngine {
 
   std::mutex mu_;
   std::condition_variable wake_;
+  // Dispatcher passes that ended with nothing left to launch (SettleForTest waits on it).
+  uint64_t idle_passes_ = 0;  // GUARDED_BY(mu_)
+  std::condition_variable settled_;
   std::unordered_map<std::string, WebhookQueue> queues_;  // GUARDED_BY(mu_)
   std::deque<std::string> ring_;                          // GUARDED_BY(mu_): webhooks with sendable work
   std::vector<std::string> throttled_;                    // GUARDED_BY(mu_): waiting for a token

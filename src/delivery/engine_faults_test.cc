@@ -181,7 +181,9 @@ TEST_F(EngineFaultsTest, OutcomesWaitOutAFullDiskAndAreLoggedOnceItClears) {
   ASSERT_TRUE(sink_.WaitForCount("/hook", 1));
   // The outcome cannot be written yet: the writer keeps it and retries.
   const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-  while (store_->injected() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  // Wait for the writer to have seen the failure (LastWrite is set after the injected call
+  // returns, so waiting on the injection count alone races it).
+  while (writer_->LastWrite().ok() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   EXPECT_GT(store_->injected(), 0);
   EXPECT_EQ(writer_->LastWrite().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(Publish().status().code(), ErrorCode::kUnavailable);  // never accepted while it lasts

@@ -163,7 +163,7 @@ TEST_F(EngineTest, Seed001ScheduleRetriesAt60_360_2160ThenFails) {
     transport_.Complete(i, 500);
     // Just before its time the retry has not gone out; at its time it has.
     clock_.Set(start + seconds(retry_at_s[i] - 1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    engine_->SettleForTest();
     EXPECT_EQ(transport_.SentCount(), i + 1) << "retry " << i + 1 << " went out early";
     clock_.Set(start + seconds(retry_at_s[i]));
     ASSERT_TRUE(transport_.WaitForSent(i + 2));
@@ -202,7 +202,7 @@ TEST_F(EngineTest, StuckWebhookFillsOnlyItsOwnInFlightCap) {
   for (int i = 0; i < 5; ++i) Publish("order.created");
   // Two to the stuck webhook (its cap) and nothing more to it while they hang.
   ASSERT_TRUE(transport_.WaitForSent(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 2u);
   // A healthy webhook added now is served at once, though the stuck one has a backlog.
   AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
@@ -253,7 +253,7 @@ TEST_F(EngineTest, RetryDisabledFailsAfterOneTry) {
   ASSERT_TRUE(transport_.WaitForSent(1));
   transport_.Complete(0, 0, TransportError::kConnect);
   clock_.Advance(seconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u);
   ASSERT_EQ(Attempts().size(), 1u);
   EXPECT_EQ(Attempts()[0].status, store::DeliveryStatus::kFailed);
@@ -270,7 +270,7 @@ TEST_F(EngineTest, RemovedWebhookGetsNoMoreTries) {
   ASSERT_TRUE(store_->DeleteWebhook(org_, id, clock_.Now()).ok());
   engine_->RemoveWebhook(id);
   clock_.Advance(seconds(120));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u);
   EXPECT_EQ(engine_->HeldCount(), 0u);
 }
@@ -366,11 +366,11 @@ TEST_F(EngineOperationsTest, RateLimitedDeliveriesWaitForTokensAndAreNotFailed) 
   // A full bucket holds one second's worth: two go out at once, the rest wait for the clock.
   ASSERT_TRUE(transport_.WaitForSent(2));
   for (int i = 0; i < 2; ++i) transport_.Complete(i, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 2u);
   clock_.Advance(std::chrono::milliseconds(600));  // one token (and a fifth of the next)
   ASSERT_TRUE(transport_.WaitForSent(3));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 3u);
   clock_.Advance(seconds(1));  // two more tokens
   ASSERT_TRUE(transport_.WaitForSent(5));
@@ -436,9 +436,9 @@ class EngineBreakerTest : public EngineOperationsTest {
                                   .breaker_max_cooldown = seconds(40)});
     AddWebhook(R"({"kind":"fixed","delays_s":[600]})", 3, 1);
   }
-  // Nothing more is sent for a while (the dispatcher ticks every 5 ms).
+  // Nothing more is sent at the clock's current time.
   void ExpectNoMoreThan(size_t n) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    engine_->SettleForTest();
     EXPECT_EQ(transport_.SentCount(), n);
   }
 };
@@ -573,7 +573,7 @@ TEST_F(EngineTest, RetryAfterOnTooManyRequestsPostponesTheRetryAndIsLogged) {
   ASSERT_TRUE(transport_.WaitForSent(1));
   transport_.CompleteWith(0, Answer(429, "600"));
   clock_.Set(start + seconds(599));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "retried before Retry-After";
   clock_.Set(start + seconds(600));
   ASSERT_TRUE(transport_.WaitForSent(2));
@@ -643,12 +643,12 @@ TEST_F(EngineTest, OrderedWebhookSendsInPublishOrderOneAtATimeAndWaitsForTheHead
   };
   // Event 1 fails twice: nothing else goes out meanwhile, its retries hold the line.
   ASSERT_TRUE(transport_.WaitForSent(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "an ordered webhook sent two at once";
   EXPECT_EQ(event_of(0), "1");
   transport_.Complete(0, 500);
   clock_.Advance(seconds(4));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  engine_->SettleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "event 2 overtook event 1's retry";
   clock_.Advance(seconds(1));
   ASSERT_TRUE(transport_.WaitForSent(2));
