@@ -24,9 +24,12 @@ boost::json::object EventJson(const store::Event& e) {
 
 // True when a stored event was published from the same request as this one: same type, data
 // and metadata (key order aside). Stripe's rule: a key reused with another body is an error.
-bool SameRequest(const store::Event& stored, std::string_view event_type, const boost::json::value& data,
-                 const boost::json::value& metadata) {
-  if (stored.event_type != event_type) return false;
+// `request` is the publish body as parsed (already validated: "event" a string, "data" an object).
+bool SameRequest(const store::Event& stored, const boost::json::object& request) {
+  if (stored.event_type != request.at("event").as_string()) return false;
+  const boost::json::value& data = request.at("data");
+  const boost::json::value* given_metadata = request.if_contains("metadata");
+  const boost::json::value metadata = given_metadata != nullptr ? *given_metadata : boost::json::value();
   boost::system::error_code ec;
   boost::json::value payload = boost::json::parse(stored.payload, ec);
   if (ec || !payload.is_object()) return false;
@@ -73,17 +76,13 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
   input.data = *data;
   input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
   input.digits = std::move(digits);
-  boost::json::value sent_data = input.data;
-  boost::json::value sent_metadata = input.metadata;
-  const std::string sent_type = input.event_type;
-  ctx.publisher->Publish(std::move(input), [reply, sent_data = std::move(sent_data),
-                                            sent_metadata = std::move(sent_metadata),
-                                            sent_type](Result<store::PublishResult>&& result) {
+  // The parsed request stays with the answer (a move, no copy): only a replayed key compares it.
+  ctx.publisher->Publish(std::move(input), [reply, sent = std::move(body)](Result<store::PublishResult>&& result) {
     if (!result.ok()) {
       reply(ErrorFromStatus(result.status()));
       return;
     }
-    if (result->duplicate && !SameRequest(result->event, sent_type, sent_data, sent_metadata)) {
+    if (result->duplicate && !SameRequest(result->event, sent)) {
       reply(http::ErrorResponse(409, "idempotency_conflict",
                                 "This idempotency key (event_id) was used by event " + result->event.id +
                                     " with a different event, data or metadata; use a new key for a new event."));
