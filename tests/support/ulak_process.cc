@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -32,6 +33,9 @@ int DecodeStatus(int status) {
 }  // namespace
 
 const char* UlakBinary() {
+  // ULAK_E2E_BINARY runs the end-to-end tests against another build, e.g. one from before a
+  // fix, to see its test fail there (docs/RELIABILITY.md).
+  if (const char* other = std::getenv("ULAK_E2E_BINARY"); other != nullptr && *other != '\0') return other;
 #ifdef ULAK_BINARY_PATH
   return ULAK_BINARY_PATH;
 #else
