@@ -15,6 +15,7 @@
 // Prints one line of key=value pairs (parsed by bench/run.sh):
 //   requests=… seconds=… rps=… ok=… non2xx=… errors=… p50_us=… p90_us=… p99_us=… max_us=…
 #include <curl/curl.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -155,6 +156,10 @@ int main(int argc, char** argv) {
   std::vector<int64_t> latencies_us;
   latencies_us.reserve(1 << 20);
   long ok = 0, non2xx = 0, errors = 0, started = 0;
+  // The client's own cost over the load loop (not setup): CPU (user + system) and context
+  // switches, the denominators of the "cost per event" ratios (bench/run.sh, BENCHMARKS.md).
+  rusage usage0{};
+  getrusage(RUSAGE_SELF, &usage0);
   const auto start = SteadyClock::now();
   const auto end = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(o.seconds));
   std::deque<SteadyClock::time_point> late;  // open loop: due requests waiting for a connection
@@ -240,14 +245,20 @@ int main(int argc, char** argv) {
     if (running > 0 || timeout_ms > 0) curl_multi_poll(multi, nullptr, 0, timeout_ms, nullptr);
   }
   const double window = std::min(o.seconds, std::chrono::duration<double>(SteadyClock::now() - start).count());
+  rusage usage1{};
+  getrusage(RUSAGE_SELF, &usage1);
+  auto micros = [](const timeval& t) { return static_cast<int64_t>(t.tv_sec) * 1000000 + t.tv_usec; };
+  const int64_t cpu_us = micros(usage1.ru_utime) + micros(usage1.ru_stime) - micros(usage0.ru_utime) -
+                         micros(usage0.ru_stime);
+  const long ctx_switches = (usage1.ru_nvcsw + usage1.ru_nivcsw) - (usage0.ru_nvcsw + usage0.ru_nivcsw);
 
   std::sort(latencies_us.begin(), latencies_us.end());
   const long counted = static_cast<long>(latencies_us.size());
   std::printf("requests=%ld seconds=%.3f rps=%.0f ok=%ld non2xx=%ld errors=%ld late=%zu p50_us=%" PRId64
-              " p90_us=%" PRId64 " p99_us=%" PRId64 " max_us=%" PRId64 "\n",
+              " p90_us=%" PRId64 " p99_us=%" PRId64 " max_us=%" PRId64 " cpu_us=%" PRId64 " ctxsw=%ld\n",
               started, window, static_cast<double>(counted) / window, ok, non2xx, errors, late.size(),
               Percentile(latencies_us, 0.50), Percentile(latencies_us, 0.90), Percentile(latencies_us, 0.99),
-              latencies_us.empty() ? int64_t{0} : latencies_us.back());
+              latencies_us.empty() ? int64_t{0} : latencies_us.back(), cpu_us, ctx_switches);
 
   for (Slot& s : slots) {
     if (s.busy) curl_multi_remove_handle(multi, s.easy);

@@ -58,7 +58,7 @@ BENCHMARK(BM_Filter5Conditions_PerEvent);
 void BM_FieldSelection_PerDelivery(benchmark::State& state) {
   auto config = Config(R"(["order_number","total_amount","items[].name"])", "");
   const std::string payload = Payload();
-  for (auto _ : state) benchmark::DoNotOptimize(ulak::delivery::ShapeDelivery(*config, payload));
+  for (auto _ : state) benchmark::DoNotOptimize(ulak::delivery::ShapeRequest(*config, payload));
 }
 BENCHMARK(BM_FieldSelection_PerDelivery);
 
@@ -73,7 +73,7 @@ void BM_LuaTransformSmall_PerDelivery(benchmark::State& state) {
     end)");
   const std::string payload = Payload();
   for (auto _ : state) {
-    auto shaped = ulak::delivery::ShapeDelivery(*config, payload);
+    auto shaped = ulak::delivery::ShapeRequest(*config, payload);
     if (!shaped.ok()) state.SkipWithError(shaped.status().message().c_str());
     benchmark::DoNotOptimize(shaped);
   }

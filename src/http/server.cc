@@ -1,4 +1,4 @@
-// The HTTP/1.1 server over Boost.Beast. With boost_impl.cc, the only file that sees Asio/Beast.
+// The HTTP/1.1 server over Boost.Beast. With beast_impl.cc, the only file that sees Beast.
 //
 // Threading: one io_context run by N threads. The acceptor and every connection (Session)
 // live on their own strand, so a Session's members are touched only on its strand; other
