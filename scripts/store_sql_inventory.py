@@ -46,15 +46,26 @@ def main():
   if verbose:
     for f, s in same:
       print(f"  same  {f}: {s[:110]}")
-  readers = {}
-  for folder in ("sqlite", "postgres", "sql"):
+  # A row reader is a copy when both dialects spell out its column-by-column mapping; one
+  # that only adapts the shared mapping (return sql::ReadX(...)) is not.
+  spelled = {}
+  for folder in ("sqlite", "postgres"):
     for path in sorted((ROOT / folder).glob("*.[ch]*")):
-      for name in re.findall(r'^(?:inline\s+)?[A-Z]\w*\s+(Read[A-Z]\w*)\(const (?:Statement|PgResult|RowReader)', path.read_text(), re.M):
-        readers.setdefault(name, []).append(folder)
-  copies = sorted(n for n, where in readers.items() if "sqlite" in where and "postgres" in where)
-  print(f"row readers written in both dialects: {len(copies)} {copies}")
-  once = sorted(n for n, where in readers.items() if where == ["sql"])
-  print(f"row readers written once (src/store/sql/): {len(once)} {once}")
+      for m in re.finditer(r'^(?:inline\s+)?[A-Z]\w*\s+(Read[A-Z]\w*)\(const (?:Statement|PgResult)[^{]*\{(.*?)^}',
+                           path.read_text(), re.M | re.S):
+        if "return sql::" not in m.group(2):
+          spelled.setdefault(m.group(1), set()).add(folder)
+      for m in re.finditer(r'^(?:inline\s+)?[A-Z]\w*\s+(Read[A-Z]\w*)\(const (?:Statement|PgResult)[^{]*\{([^\n]*)\}$',
+                           path.read_text(), re.M):
+        if "return sql::" not in m.group(2):
+          spelled.setdefault(m.group(1), set()).add(folder)
+  copies = sorted(n for n, where in spelled.items() if len(where) == 2)
+  print(f"row readers spelled out in both dialects: {len(copies)} {copies}")
+  once = []
+  if (ROOT / "sql").exists():
+    for path in sorted((ROOT / "sql").glob("*.cc")):
+      once += re.findall(r'^[A-Z]\w*\s+(Read[A-Z]\w*)\(const RowReader', path.read_text(), re.M)
+  print(f"row readers written once for both (src/store/sql/): {len(once)} {sorted(once)}")
 
 
 main()
