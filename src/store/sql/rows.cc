@@ -288,4 +288,21 @@ DeadOutcome ReadDeadOutcome(const RowReader& r) {
   return d;
 }
 
+DeliveryBucket ReadDeliveryBucket(const RowReader& r) {
+  return DeliveryBucket{r.Time(0), r.Int(1), r.Int(2), r.Int(3), r.Double(4), r.Int(5)};
+}
+
+const char kInboxColumns[] = "id, organization_id, name, response_status, created_at";
+
+Inbox ReadInbox(const RowReader& r) {
+  return Inbox{r.Text(0), r.Text(1), r.Text(2), static_cast<int>(r.Int(3)), r.Time(4)};
+}
+
+const char kInboxRequestColumns[] = "id, inbox_id, method, path, query, headers, body, remote_address, received_at";
+
+InboxRequest ReadInboxRequest(const RowReader& r) {
+  return InboxRequest{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                      r.Text(5), r.Bytes(6), r.Text(7), r.Time(8)};
+}
+
 }  // namespace ulak::store::sql

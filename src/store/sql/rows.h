@@ -8,6 +8,7 @@
 #include "store/sql/dialect.h"
 #include "store/sql/row_io.h"
 #include "store/types.h"
+#include "store/ui_types.h"
 
 namespace ulak::store::sql {
 
@@ -62,5 +63,13 @@ extern const char kJobColumns[];
 Job ReadJob(const RowReader& row);
 extern const char kDeadOutcomeColumns[];
 DeadOutcome ReadDeadOutcome(const RowReader& row);
+
+// --- web UI: delivery buckets, inboxes and their requests ---
+// A bucket row: start (ms), success, failed, retrying, average and p95 response time.
+DeliveryBucket ReadDeliveryBucket(const RowReader& row);
+extern const char kInboxColumns[];
+Inbox ReadInbox(const RowReader& row);
+extern const char kInboxRequestColumns[];
+InboxRequest ReadInboxRequest(const RowReader& row);
 
 }  // namespace ulak::store::sql

@@ -66,4 +66,21 @@ const Sql kInsertDeadOutcome(std::string("INSERT INTO dead_outcomes(") + kDeadOu
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (attempt_id) DO NOTHING");
 const Sql kListDeadOutcomes(Select(kDeadOutcomeColumns, " FROM dead_outcomes ORDER BY created_at, attempt_id LIMIT ?1"));
 
+const Sql kSetOrganizationRetention("UPDATE organizations SET retention_days = ?2 WHERE id = ?1");
+
+const Sql kGetPortalGeneration("SELECT generation FROM portal_generations WHERE organization_id = ?1");
+const Sql kInsertInbox(std::string("INSERT INTO inboxes(") + kInboxColumns + ") VALUES (?1, ?2, ?3, ?4, ?5)");
+const Sql kGetInbox(Select(kInboxColumns, " FROM inboxes WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
+const Sql kListInboxes(Select(kInboxColumns, " FROM inboxes WHERE organization_id = ?1 ORDER BY created_at DESC, id DESC"));
+const Sql kUpdateInbox("UPDATE inboxes SET name = ?3, response_status = ?4 WHERE id = ?1 AND organization_id = ?2");
+const Sql kDeleteInbox("DELETE FROM inboxes WHERE id = ?1 AND organization_id = ?2");
+const Sql kInsertInboxRequest(std::string("INSERT INTO inbox_requests(") + kInboxRequestColumns +
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+// inbox_requests_by_inbox serves both the age cut and the count cut.
+const Sql kTrimInboxRequests(
+    "DELETE FROM inbox_requests WHERE inbox_id = ?1 AND (received_at < ?2 OR id NOT IN "
+    "(SELECT id FROM inbox_requests WHERE inbox_id = ?1 ORDER BY id DESC LIMIT ?3))");
+const Sql kListInboxRequests(Select(kInboxRequestColumns,
+    " FROM inbox_requests WHERE inbox_id = ?1 AND received_at >= ?2 ORDER BY id DESC LIMIT ?3"));
+
 }  // namespace ulak::store::sql

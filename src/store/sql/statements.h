@@ -50,4 +50,19 @@ extern const Sql kGetJob;     // ?1 id, ?2 organization_id ('' for any)
 extern const Sql kInsertDeadOutcome;  // ?1..?10 in kDeadOutcomeColumns order; once per attempt id
 extern const Sql kListDeadOutcomes;   // ?1 limit
 
+// --- retention ---
+extern const Sql kSetOrganizationRetention;  // ?1 id, ?2 retention_days (NULL: the server's)
+
+// --- web UI: portal generations, inboxes (kInboxColumns) and their requests ---
+extern const Sql kGetPortalGeneration;  // ?1 organization_id
+extern const Sql kInsertInbox;          // ?1..?5 in kInboxColumns order
+extern const Sql kGetInbox;             // ?1 id, ?2 organization_id ('' for any)
+extern const Sql kListInboxes;          // ?1 organization_id
+extern const Sql kUpdateInbox;          // ?1 id, ?2 organization_id, ?3 name, ?4 response_status
+extern const Sql kDeleteInbox;          // ?1 id, ?2 organization_id
+extern const Sql kInsertInboxRequest;   // ?1..?9 in kInboxRequestColumns order
+// Keeps the inbox's requests received at or after ?2 and only its ?3 newest (?1 inbox_id).
+extern const Sql kTrimInboxRequests;
+extern const Sql kListInboxRequests;  // ?1 inbox_id, ?2 since, ?3 limit
+
 }  // namespace ulak::store::sql
