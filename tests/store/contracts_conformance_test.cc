@@ -2,6 +2,8 @@
 // suite pins down, run on every store (SQLite, PostgreSQL, and through the wrappers). Most
 // guard the shared SQL layer (src/store/sql/): the rows both dialects write and read back,
 // and the webhook row a batch of outcomes folds into.
+#include <thread>
+
 #include "common/clock.h"
 #include "common/ids.h"
 #include "store/conformance.h"
@@ -339,6 +341,61 @@ TEST_P(StoreConformanceTest, EventsAndDeliveriesAreScopedToTheirOrganization) {
   EXPECT_EQ(store_->RequeueDelivery("no-such-delivery", f.clock.Now()).code(), ErrorCode::kNotFound);
   EXPECT_EQ(store_->RequeueDelivery(r.deliveries[0].id, f.clock.Now()).code(), ErrorCode::kAlreadyExists)
       << "still pending";
+}
+
+// store.h: ListPendingDeliveries: still pending or retrying, ordered by id, after `after`.
+TEST_P(StoreConformanceTest, PendingDeliveriesArePagedByIdAfterTheCursor) {
+  ContractsFixture f(*store_);
+  const Webhook w = f.NewWebhook(f.NewOrganization());
+  const Delivery a = f.Published(w), b = f.Published(w), done = f.Published(w), c = f.Published(w);
+  ASSERT_TRUE(store_->RecordOutcomes({f.Outcome(done, DeliveryStatus::kSuccess, 1)}).ok());
+  Result<std::vector<PendingDelivery>> first = store_->ListPendingDeliveries("", 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].delivery.id, a.id);
+  EXPECT_EQ((*first)[1].delivery.id, b.id);
+  EXPECT_EQ((*first)[0].payload != nullptr ? *(*first)[0].payload : "", R"({"event":"order.created"})");
+  Result<std::vector<PendingDelivery>> rest = store_->ListPendingDeliveries(b.id, 2);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].delivery.id, c.id);
+}
+
+// store.h: ListDeadOutcomes: the parked outcomes, oldest first, at most `limit`.
+TEST_P(StoreConformanceTest, DeadOutcomesAreListedOldestFirstUpToTheLimit) {
+  ContractsFixture f(*store_);
+  const Webhook w = f.NewWebhook(f.NewOrganization());
+  const Delivery d = f.Published(w);
+  std::vector<DeadOutcome> parked;
+  for (int i = 1; i <= 3; ++i) {
+    f.clock.Advance(seconds(1));
+    parked.push_back({f.Outcome(d, DeliveryStatus::kFailed, i), "error " + std::to_string(i), i, f.clock.Now()});
+  }
+  for (int i : {2, 0, 1}) ASSERT_TRUE(store_->RecordDeadOutcome(parked[static_cast<size_t>(i)]).ok());
+  Result<std::vector<DeadOutcome>> got = store_->ListDeadOutcomes(2);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].outcome.attempt.id, parked[0].outcome.attempt.id);
+  EXPECT_EQ((*got)[1].outcome.attempt.id, parked[1].outcome.attempt.id);
+  EXPECT_EQ((*got)[1].error, "error 2");
+  EXPECT_EQ((*got)[1].created_at, parked[1].created_at);
+}
+
+// store.h: RequeueDelivery: kAlreadyExists when the delivery is already pending or
+// retrying, so of two concurrent requeues exactly one wins.
+TEST_P(StoreConformanceTest, OfTwoConcurrentRequeuesExactlyOneWins) {
+  ContractsFixture f(*store_);
+  const Webhook w = f.NewWebhook(f.NewOrganization());
+  const Delivery d = f.Published(w);
+  ASSERT_TRUE(store_->RecordOutcomes({f.Outcome(d, DeliveryStatus::kFailed, 1)}).ok());
+  const TimePoint now = f.clock.Now();
+  Status first, second;
+  std::thread other([&] { second = store_->RequeueDelivery(d.id, now); });
+  first = store_->RequeueDelivery(d.id, now);
+  other.join();
+  EXPECT_NE(first.ok(), second.ok()) << first.ToString() << " / " << second.ToString();
+  EXPECT_EQ((first.ok() ? second : first).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetDelivery("", d.id)->delivery.status, DeliveryStatus::kPending);
 }
 
 }  // namespace
