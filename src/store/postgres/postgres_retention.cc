@@ -6,6 +6,7 @@
 #include <string>
 
 #include "store/postgres/postgres_store.h"
+#include "store/sql/statements.h"
 
 namespace ulak::store::postgres {
 namespace {
@@ -21,7 +22,7 @@ Status PostgresStore::SetOrganizationRetention(std::string_view organization_id,
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Params p;
   p.Add(organization_id).AddOptional(retention_days ? std::optional<int64_t>(*retention_days) : std::nullopt);
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("UPDATE organizations SET retention_days = $2 WHERE id = $1", p));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kSetOrganizationRetention.postgres(), p));
   if (r.AffectedRows() == 0) return NotFound("organization " + std::string(organization_id) + " not found");
   return Status::Ok();
 }

@@ -4,6 +4,9 @@
 
 #include "store/migration.h"
 #include "store/postgres/page.h"
+#include "store/postgres/sql_io.h"
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 
 namespace ulak::store::postgres {
 namespace {
@@ -17,19 +20,11 @@ constexpr char kMigrationUnlock[] = "SELECT pg_advisory_unlock(1970037099)";
 Status InsertApiKey(Connection& conn, const ApiKey& key) {
   Params p;
   p.Add(key.id).Add(key.organization_id).Add(key.key_hash).Add(key.prefix).Add(ToUnixMillis(key.created_at));
-  return conn.Query("INSERT INTO api_keys(id, organization_id, key_hash, prefix, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5)", p).status();
+  return conn.Query(sql::kInsertApiKey.postgres(), p).status();
 }
 
-ApiKey ReadApiKey(const PgResult& r, int row) {
-  return ApiKey{r.Text(row, 0), r.Text(row, 1), r.Text(row, 2), r.Text(row, 3), FromUnixMillis(r.Int(row, 4))};
-}
-
-Organization ReadOrganization(const PgResult& r, int row) {
-  Organization org{r.Text(row, 0), r.Text(row, 1), FromUnixMillis(r.Int(row, 2)), std::nullopt};
-  if (!r.IsNull(row, 3)) org.retention_days = static_cast<int>(r.Int(row, 3));
-  return org;
-}
+ApiKey ReadApiKey(const PgResult& r, int row) { return sql::ReadApiKey(PgRow(r, row)); }
+Organization ReadOrganization(const PgResult& r, int row) { return sql::ReadOrganization(PgRow(r, row)); }
 
 // Releases the migration lock however Migrate() returns. If the unlock cannot be sent the
 // session is dropped, which releases the lock too.
@@ -121,7 +116,7 @@ Status PostgresStore::Migrate() {
   for (const Migration& m : PostgresMigrations()) {
     Transaction tx(*conn);
     ULAK_RETURN_IF_ERROR(tx.Begin());
-    ULAK_ASSIGN_OR_RETURN(PgResult applied, conn->Query("SELECT 1 FROM schema_migrations WHERE version = $1",
+    ULAK_ASSIGN_OR_RETURN(PgResult applied, conn->Query(sql::kMigrationApplied.postgres(),
                                                          Params().Add(int64_t{m.version})));
     if (applied.rows() > 0) continue;
     // DDL is transactional in PostgreSQL: a migration and its record commit together.
@@ -144,7 +139,7 @@ Result<int> PostgresStore::SchemaVersion() {
   ULAK_ASSIGN_OR_RETURN(PgResult exists,
                         conn->Query("SELECT to_regclass('schema_migrations') IS NOT NULL"));
   if (exists.rows() == 0 || !exists.Bool(0, 0)) return 0;
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kSchemaVersion.postgres()));
   return r.rows() > 0 ? static_cast<int>(r.Int(0, 0)) : 0;
 }
 
@@ -156,7 +151,7 @@ Status PostgresStore::Ping() {
 
 Result<std::optional<std::string>> PostgresStore::GetSetting(std::string_view name) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT value FROM settings WHERE name = $1", Params().Add(name)));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kGetSetting.postgres(), Params().Add(name)));
   std::optional<std::string> value;
   if (r.rows() > 0) value = r.Text(0, 0);
   return value;
@@ -166,10 +161,10 @@ Result<std::string> PostgresStore::PutSettingIfAbsent(std::string_view name, std
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Transaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
-  ULAK_RETURN_IF_ERROR(conn->Query("INSERT INTO settings(name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+  ULAK_RETURN_IF_ERROR(conn->Query(sql::kInsertSettingIfAbsent.postgres(),
                                    Params().Add(name).Add(value)).status());
   // A new statement sees a concurrent winner's row once its INSERT waited for it to commit.
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT value FROM settings WHERE name = $1", Params().Add(name)));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kGetSetting.postgres(), Params().Add(name)));
   if (r.rows() == 0) return Internal("setting vanished inside its transaction");
   std::string stored = r.Text(0, 0);
   ULAK_RETURN_IF_ERROR(tx.Commit());
@@ -180,7 +175,7 @@ Status PostgresStore::CreateOrganization(const Organization& org, const ApiKey& 
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Transaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
-  ULAK_RETURN_IF_ERROR(conn->Query("INSERT INTO organizations(id, name, created_at) VALUES ($1, $2, $3)",
+  ULAK_RETURN_IF_ERROR(conn->Query(sql::kInsertOrganization.postgres(),
                                    Params().Add(org.id).Add(org.name).Add(ToUnixMillis(org.created_at))).status());
   ULAK_RETURN_IF_ERROR(InsertApiKey(*conn, first_key));
   return tx.Commit();
@@ -188,7 +183,7 @@ Status PostgresStore::CreateOrganization(const Organization& org, const ApiKey& 
 
 Result<Organization> PostgresStore::GetOrganization(std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT id, name, created_at, retention_days FROM organizations WHERE id = $1",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kGetOrganization.postgres(),
                                                 Params().Add(id)));
   if (r.rows() == 0) return NotFound("organization " + std::string(id) + " not found");
   return ReadOrganization(r, 0);
@@ -199,8 +194,7 @@ Result<Page<Organization>> PostgresStore::ListOrganizations(const PageRequest& p
   Params p;
   p.Add(page.after);
   AddLimit(p, static_cast<int64_t>(page.limit) + 1);
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT id, name, created_at, retention_days FROM organizations WHERE id > $1 ORDER BY id LIMIT $2", p));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kListOrganizations.postgres(), p));
   return ReadPage<Organization>(r, page, ReadOrganization, [](const Organization& o) { return o.id; });
 }
 
@@ -214,15 +208,13 @@ Result<Page<ApiKey>> PostgresStore::ListApiKeys(std::string_view organization_id
   Params p;
   p.Add(organization_id).Add(page.after);
   AddLimit(p, static_cast<int64_t>(page.limit) + 1);
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT id, organization_id, key_hash, prefix, created_at FROM api_keys "
-      "WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3", p));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kListApiKeys.postgres(), p));
   return ReadPage<ApiKey>(r, page, ReadApiKey, [](const ApiKey& k) { return k.id; });
 }
 
 Status PostgresStore::DeleteApiKey(std::string_view organization_id, std::string_view key_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("DELETE FROM api_keys WHERE id = $1 AND organization_id = $2",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kDeleteApiKey.postgres(),
                                                 Params().Add(key_id).Add(organization_id)));
   if (r.AffectedRows() == 0) return NotFound("API key " + std::string(key_id) + " not found");
   return Status::Ok();
@@ -230,8 +222,7 @@ Status PostgresStore::DeleteApiKey(std::string_view organization_id, std::string
 
 Result<ApiKey> PostgresStore::FindApiKeyByHash(std::string_view key_hash) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT id, organization_id, key_hash, prefix, created_at FROM api_keys WHERE key_hash = $1",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kFindApiKeyByHash.postgres(),
       Params().Add(key_hash)));
   if (r.rows() == 0) return NotFound("no such API key");
   return ReadApiKey(r, 0);

@@ -4,6 +4,9 @@
 
 #include "store/postgres/page.h"
 #include "store/postgres/postgres_store.h"
+#include "store/postgres/sql_io.h"
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 
 namespace ulak::store::postgres {
 namespace {
@@ -25,22 +28,9 @@ std::string BucketSql(bool by_webhook) {
          "FROM r GROUP BY b ORDER BY b";
 }
 
-DeliveryBucket ReadBucket(const PgResult& r, int row) {
-  return DeliveryBucket{FromUnixMillis(r.Int(row, 0)), r.Int(row, 1), r.Int(row, 2), r.Int(row, 3),
-                        r.Double(row, 4), r.Int(row, 5)};
-}
-
-Inbox ReadInbox(const PgResult& r, int row) {
-  return Inbox{r.Text(row, 0), r.Text(row, 1), r.Text(row, 2), static_cast<int>(r.Int(row, 3)),
-               FromUnixMillis(r.Int(row, 4))};
-}
-
-InboxRequest ReadInboxRequest(const PgResult& r, int row) {
-  return InboxRequest{r.Text(row, 0), r.Text(row, 1), r.Text(row, 2), r.Text(row, 3), r.Text(row, 4),
-                      r.Text(row, 5), r.Bytes(row, 6), r.Text(row, 7), FromUnixMillis(r.Int(row, 8))};
-}
-
-constexpr char kInboxColumns[] = "SELECT id, organization_id, name, response_status, created_at FROM inboxes ";
+DeliveryBucket ReadBucket(const PgResult& r, int row) { return sql::ReadDeliveryBucket(PgRow(r, row)); }
+Inbox ReadInbox(const PgResult& r, int row) { return sql::ReadInbox(PgRow(r, row)); }
+InboxRequest ReadInboxRequest(const PgResult& r, int row) { return sql::ReadInboxRequest(PgRow(r, row)); }
 
 }  // namespace
 
@@ -56,7 +46,7 @@ Result<std::vector<DeliveryBucket>> PostgresStore::GetDeliveryBuckets(const Deli
 
 Result<int64_t> PostgresStore::GetPortalGeneration(std::string_view organization_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT generation FROM portal_generations WHERE organization_id = $1",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kGetPortalGeneration.postgres(),
                                                 Params().Add(organization_id)));
   return r.rows() == 0 ? int64_t{0} : r.Int(0, 0);
 }
@@ -76,14 +66,12 @@ Status PostgresStore::CreateInbox(const Inbox& inbox) {
   Params p;
   p.Add(inbox.id).Add(inbox.organization_id).Add(inbox.name).Add(static_cast<int64_t>(inbox.response_status))
       .Add(ToUnixMillis(inbox.created_at));
-  return conn->Query("INSERT INTO inboxes(id, organization_id, name, response_status, created_at) "
-                     "VALUES ($1, $2, $3, $4, $5)", p).status();
+  return conn->Query(sql::kInsertInbox.postgres(), p).status();
 }
 
 Result<Inbox> PostgresStore::GetInbox(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string(kInboxColumns) +
-                                                "WHERE id = $1 AND ($2 = '' OR organization_id = $2)",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kGetInbox.postgres(),
                                                 Params().Add(id).Add(organization_id)));
   if (r.rows() == 0) return NotFound("Inbox " + std::string(id) + " not found.");
   return ReadInbox(r, 0);
@@ -91,8 +79,7 @@ Result<Inbox> PostgresStore::GetInbox(std::string_view organization_id, std::str
 
 Result<std::vector<Inbox>> PostgresStore::ListInboxes(std::string_view organization_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string(kInboxColumns) +
-                                                "WHERE organization_id = $1 ORDER BY created_at DESC, id DESC",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kListInboxes.postgres(),
                                                 Params().Add(organization_id)));
   return ReadAll<Inbox>(r, ReadInbox);
 }
@@ -101,15 +88,14 @@ Status PostgresStore::UpdateInbox(const Inbox& inbox) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Params p;
   p.Add(inbox.id).Add(inbox.organization_id).Add(inbox.name).Add(static_cast<int64_t>(inbox.response_status));
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "UPDATE inboxes SET name = $3, response_status = $4 WHERE id = $1 AND organization_id = $2", p));
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kUpdateInbox.postgres(), p));
   if (r.AffectedRows() == 0) return NotFound("Inbox " + inbox.id + " not found.");
   return Status::Ok();
 }
 
 Status PostgresStore::DeleteInbox(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query("DELETE FROM inboxes WHERE id = $1 AND organization_id = $2",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kDeleteInbox.postgres(),
                                                 Params().Add(id).Add(organization_id)));
   if (r.AffectedRows() == 0) return NotFound("Inbox " + std::string(id) + " not found.");
   return Status::Ok();
@@ -122,12 +108,8 @@ Status PostgresStore::RecordInboxRequest(const InboxRequest& r, int keep_max, Ti
   Params p;
   p.Add(r.id).Add(r.inbox_id).Add(r.method).Add(r.path).Add(r.query).Add(r.headers_json).AddBytes(r.body)
       .Add(r.remote_address).Add(ToUnixMillis(r.received_at));
-  ULAK_RETURN_IF_ERROR(conn->Query(
-      "INSERT INTO inbox_requests(id, inbox_id, method, path, query, headers, body, remote_address, received_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", p).status());
-  ULAK_RETURN_IF_ERROR(conn->Query(
-      "DELETE FROM inbox_requests WHERE inbox_id = $1 AND (received_at < $2 OR id NOT IN "
-      "(SELECT id FROM inbox_requests WHERE inbox_id = $1 ORDER BY id DESC LIMIT $3))",
+  ULAK_RETURN_IF_ERROR(conn->Query(sql::kInsertInboxRequest.postgres(), p).status());
+  ULAK_RETURN_IF_ERROR(conn->Query(sql::kTrimInboxRequests.postgres(),
       Params().Add(r.inbox_id).Add(ToUnixMillis(keep_since)).Add(static_cast<int64_t>(keep_max))).status());
   return tx.Commit();
 }
@@ -135,9 +117,7 @@ Status PostgresStore::RecordInboxRequest(const InboxRequest& r, int keep_max, Ti
 Result<std::vector<InboxRequest>> PostgresStore::ListInboxRequests(std::string_view inbox_id, TimePoint since,
                                                                    int limit) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
-      "SELECT id, inbox_id, method, path, query, headers, body, remote_address, received_at FROM inbox_requests "
-      "WHERE inbox_id = $1 AND received_at >= $2 ORDER BY id DESC LIMIT $3",
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kListInboxRequests.postgres(),
       Params().Add(inbox_id).Add(ToUnixMillis(since)).Add(static_cast<int64_t>(limit))));
   return ReadAll<InboxRequest>(r, ReadInboxRequest);
 }

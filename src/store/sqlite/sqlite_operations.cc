@@ -2,33 +2,22 @@
 #include <string>
 
 #include "store/sqlite/delivery_rows.h"
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 #include "store/sqlite/page.h"
+#include "store/sqlite/sql_io.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
 namespace {
 
-Job ReadJob(const Statement& st) {
-  Job j;
-  j.id = st.ColumnText(0);
-  j.organization_id = st.ColumnText(1);
-  j.kind = st.ColumnText(2);
-  j.status = st.ColumnText(3);
-  j.params_json = st.ColumnText(4);
-  j.total = st.ColumnInt(5);
-  j.done = st.ColumnInt(6);
-  j.error = st.ColumnText(7);
-  j.created_at = FromUnixMillis(st.ColumnInt(8));
-  j.updated_at = FromUnixMillis(st.ColumnInt(9));
-  return j;
-}
+Job ReadJob(const Statement& st) { return sql::ReadJob(SqliteRow(st)); }
 
 }  // namespace
 
 Result<PendingDelivery> SqliteStore::GetDelivery(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kPendingSelect) +
-      "WHERE d.id = ?1 AND (?2 = '' OR d.organization_id = ?2)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kGetDelivery.sqlite()));
   st->Bind(1, id).Bind(2, organization_id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("Delivery " + std::string(id) + " not found.");
@@ -40,9 +29,7 @@ Result<PendingDelivery> SqliteStore::GetDelivery(std::string_view organization_i
 Status SqliteStore::RequeueDelivery(std::string_view id, TimePoint now, std::string_view claimed_by,
                                     std::optional<TimePoint> lease_until) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, "
-      "claimed_by = NULLIF(?3, ''), lease_until = ?4 WHERE id = ?1 AND status NOT IN ('pending', 'retrying')"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kRequeueDelivery.sqlite()));
   st->Bind(1, id).Bind(2, ToUnixMillis(now)).Bind(3, claimed_by);
   if (lease_until) {
     st->Bind(4, ToUnixMillis(*lease_until));
@@ -51,7 +38,7 @@ Status SqliteStore::RequeueDelivery(std::string_view id, TimePoint now, std::str
   }
   ULAK_RETURN_IF_ERROR(st->Run());
   if (conn->Changes() > 0) return Status::Ok();
-  ULAK_ASSIGN_OR_RETURN(Statement * exists, conn->Prepare("SELECT 1 FROM deliveries WHERE id = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * exists, conn->Prepare(sql::kDeliveryExists.sqlite()));
   exists->Bind(1, id);
   ULAK_ASSIGN_OR_RETURN(bool row, exists->Step());
   exists->Reset();
@@ -62,8 +49,7 @@ Status SqliteStore::RequeueDelivery(std::string_view id, TimePoint now, std::str
 Result<std::vector<PendingDelivery>> SqliteStore::ListFailedDeliveries(std::string_view webhook_id, TimePoint since,
                                                                        std::string_view after, int limit) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kPendingSelect) +
-      "WHERE d.webhook_id = ?1 AND d.status = 'failed' AND d.updated_at >= ?2 AND d.id > ?3 ORDER BY d.id LIMIT ?4"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListFailedDeliveries.sqlite()));
   st->Bind(1, webhook_id).Bind(2, ToUnixMillis(since)).Bind(3, after).Bind(4, int64_t{limit});
   return ReadAll<PendingDelivery>(*st, ReadPending);
 }
@@ -77,9 +63,7 @@ Status SqliteStore::DisableWebhook(std::string_view id, std::string_view reason,
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, disabled_at = ?3, updated_at = ?3 "
-      "WHERE id = ?1 AND deleted_at IS NULL AND is_active = 1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kDisableWebhook.sqlite()));
   st->Bind(1, id).Bind(2, reason).Bind(3, ToUnixMillis(now));
   ULAK_RETURN_IF_ERROR(st->Run());
   if (conn->Changes() == 0) return NotFound("Webhook " + std::string(id) + " is not active.");
@@ -89,9 +73,7 @@ Status SqliteStore::DisableWebhook(std::string_view id, std::string_view reason,
 
 Status SqliteStore::CreateJob(const Job& j) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "INSERT INTO jobs(id, organization_id, kind, status, params, total, done, error, created_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kInsertJob.sqlite()));
   st->Bind(1, j.id).Bind(2, j.organization_id).Bind(3, j.kind).Bind(4, j.status).Bind(5, j.params_json)
       .Bind(6, j.total).Bind(7, j.done).Bind(8, j.error).Bind(9, ToUnixMillis(j.created_at))
       .Bind(10, ToUnixMillis(j.updated_at));
@@ -100,8 +82,7 @@ Status SqliteStore::CreateJob(const Job& j) {
 
 Status SqliteStore::UpdateJob(const Job& j) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "UPDATE jobs SET status = ?2, total = ?3, done = ?4, error = ?5, updated_at = ?6 WHERE id = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kUpdateJob.sqlite()));
   st->Bind(1, j.id).Bind(2, j.status).Bind(3, j.total).Bind(4, j.done).Bind(5, j.error)
       .Bind(6, ToUnixMillis(j.updated_at));
   ULAK_RETURN_IF_ERROR(st->Run());
@@ -111,9 +92,7 @@ Status SqliteStore::UpdateJob(const Job& j) {
 
 Result<Job> SqliteStore::GetJob(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, organization_id, kind, status, params, total, done, error, created_at, updated_at FROM jobs "
-      "WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kGetJob.sqlite()));
   st->Bind(1, id).Bind(2, organization_id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("Job " + std::string(id) + " not found.");

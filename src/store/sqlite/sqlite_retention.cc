@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sql/statements.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
@@ -37,7 +38,7 @@ Status SqliteStore::EnableIncrementalVacuum(Connection& conn) {
 
 Status SqliteStore::SetOrganizationRetention(std::string_view organization_id, std::optional<int> retention_days) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare("UPDATE organizations SET retention_days = ?2 WHERE id = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kSetOrganizationRetention.sqlite()));
   st->Bind(1, organization_id);
   if (retention_days) {
     st->Bind(2, int64_t{*retention_days});

@@ -3,30 +3,23 @@
 #include <filesystem>
 
 #include "store/migration.h"
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 #include "store/sqlite/page.h"
+#include "store/sqlite/sql_io.h"
 
 namespace ulak::store::sqlite {
 namespace {
 
 Status InsertApiKey(Connection& conn, const ApiKey& key) {
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(
-      "INSERT INTO api_keys(id, organization_id, key_hash, prefix, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(sql::kInsertApiKey.sqlite()));
   st->Bind(1, key.id).Bind(2, key.organization_id).Bind(3, key.key_hash).Bind(4, key.prefix)
       .Bind(5, ToUnixMillis(key.created_at));
   return st->Run();
 }
 
-ApiKey ReadApiKey(const Statement& st) {
-  return ApiKey{st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
-                FromUnixMillis(st.ColumnInt(4))};
-}
-
-Organization ReadOrganization(const Statement& st) {
-  Organization org{st.ColumnText(0), st.ColumnText(1), FromUnixMillis(st.ColumnInt(2)), std::nullopt};
-  if (!st.ColumnIsNull(3)) org.retention_days = static_cast<int>(st.ColumnInt(3));
-  return org;
-}
+ApiKey ReadApiKey(const Statement& st) { return sql::ReadApiKey(SqliteRow(st)); }
+Organization ReadOrganization(const Statement& st) { return sql::ReadOrganization(SqliteRow(st)); }
 
 }  // namespace
 
@@ -90,7 +83,7 @@ Status SqliteStore::Migrate() {
     // Checked inside the write transaction, so two processes migrating at once apply each
     // version exactly once.
     ULAK_ASSIGN_OR_RETURN(Statement * check,
-                          conn->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1"));
+                          conn->Prepare(sql::kMigrationApplied.sqlite()));
     check->Bind(1, static_cast<int64_t>(m.version));
     ULAK_ASSIGN_OR_RETURN(bool applied, check->Step());
     check->Reset();
@@ -115,7 +108,7 @@ Result<int> SqliteStore::SchemaVersion() {
   exists->Reset();
   if (!has_table) return 0;
   ULAK_ASSIGN_OR_RETURN(Statement * st,
-                        conn->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+                        conn->Prepare(sql::kSchemaVersion.sqlite()));
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   const int version = row ? static_cast<int>(st->ColumnInt(0)) : 0;
   st->Reset();
@@ -133,7 +126,7 @@ Status SqliteStore::Ping() {
 
 Result<std::optional<std::string>> SqliteStore::GetSetting(std::string_view name) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare("SELECT value FROM settings WHERE name = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kGetSetting.sqlite()));
   st->Bind(1, name);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   std::optional<std::string> value;
@@ -146,11 +139,10 @@ Result<std::string> SqliteStore::PutSettingIfAbsent(std::string_view name, std::
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
-  ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
-      "INSERT INTO settings(name, value) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING"));
+  ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(sql::kInsertSettingIfAbsent.sqlite()));
   ins->Bind(1, name).Bind(2, value);
   ULAK_RETURN_IF_ERROR(ins->Run());
-  ULAK_ASSIGN_OR_RETURN(Statement * sel, conn->Prepare("SELECT value FROM settings WHERE name = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * sel, conn->Prepare(sql::kGetSetting.sqlite()));
   sel->Bind(1, name);
   ULAK_ASSIGN_OR_RETURN(bool row, sel->Step());
   if (!row) return Internal("setting vanished inside its transaction");
@@ -164,8 +156,7 @@ Status SqliteStore::CreateOrganization(const Organization& org, const ApiKey& fi
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "INSERT INTO organizations(id, name, created_at) VALUES (?1, ?2, ?3)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kInsertOrganization.sqlite()));
   st->Bind(1, org.id).Bind(2, org.name).Bind(3, ToUnixMillis(org.created_at));
   ULAK_RETURN_IF_ERROR(st->Run());
   ULAK_RETURN_IF_ERROR(InsertApiKey(*conn, first_key));
@@ -174,8 +165,7 @@ Status SqliteStore::CreateOrganization(const Organization& org, const ApiKey& fi
 
 Result<Organization> SqliteStore::GetOrganization(std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, name, created_at, retention_days FROM organizations WHERE id = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kGetOrganization.sqlite()));
   st->Bind(1, id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("organization " + std::string(id) + " not found");
@@ -186,8 +176,7 @@ Result<Organization> SqliteStore::GetOrganization(std::string_view id) {
 
 Result<Page<Organization>> SqliteStore::ListOrganizations(const PageRequest& page) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, name, created_at, retention_days FROM organizations WHERE id > ?1 ORDER BY id LIMIT ?2"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListOrganizations.sqlite()));
   st->Bind(1, page.after).Bind(2, static_cast<int64_t>(page.limit) + 1);
   auto out = ReadPage<Organization>(*st, page, ReadOrganization,
                                     [](const Organization& o) { return o.id; });
@@ -202,9 +191,7 @@ Status SqliteStore::CreateApiKey(const ApiKey& key) {
 
 Result<Page<ApiKey>> SqliteStore::ListApiKeys(std::string_view organization_id, const PageRequest& page) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, organization_id, key_hash, prefix, created_at FROM api_keys "
-      "WHERE organization_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListApiKeys.sqlite()));
   st->Bind(1, organization_id).Bind(2, page.after).Bind(3, static_cast<int64_t>(page.limit) + 1);
   auto out = ReadPage<ApiKey>(*st, page, ReadApiKey, [](const ApiKey& k) { return k.id; });
   st->Reset();
@@ -213,8 +200,7 @@ Result<Page<ApiKey>> SqliteStore::ListApiKeys(std::string_view organization_id, 
 
 Status SqliteStore::DeleteApiKey(std::string_view organization_id, std::string_view key_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "DELETE FROM api_keys WHERE id = ?1 AND organization_id = ?2"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kDeleteApiKey.sqlite()));
   st->Bind(1, key_id).Bind(2, organization_id);
   ULAK_RETURN_IF_ERROR(st->Run());
   if (conn->Changes() == 0) return NotFound("API key " + std::string(key_id) + " not found");
@@ -223,8 +209,7 @@ Status SqliteStore::DeleteApiKey(std::string_view organization_id, std::string_v
 
 Result<ApiKey> SqliteStore::FindApiKeyByHash(std::string_view key_hash) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, organization_id, key_hash, prefix, created_at FROM api_keys WHERE key_hash = ?1"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kFindApiKeyByHash.sqlite()));
   st->Bind(1, key_hash);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("no such API key");

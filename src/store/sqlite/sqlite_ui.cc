@@ -2,6 +2,9 @@
 // generations, request inboxes.
 #include <string>
 
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
+#include "store/sqlite/sql_io.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
@@ -25,12 +28,7 @@ std::string DeliveryBucketsSql(bool by_webhook) {
 
 namespace {
 
-Inbox ReadInbox(Statement& st) {
-  return Inbox{st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), static_cast<int>(st.ColumnInt(3)),
-               FromUnixMillis(st.ColumnInt(4))};
-}
-
-constexpr char kInboxColumns[] = "SELECT id, organization_id, name, response_status, created_at FROM inboxes ";
+Inbox ReadInbox(const Statement& st) { return sql::ReadInbox(SqliteRow(st)); }
 
 }  // namespace
 
@@ -44,8 +42,7 @@ Result<std::vector<DeliveryBucket>> SqliteStore::GetDeliveryBuckets(const Delive
   for (;;) {
     ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    out.push_back(DeliveryBucket{FromUnixMillis(st->ColumnInt(0)), st->ColumnInt(1), st->ColumnInt(2),
-                                 st->ColumnInt(3), st->ColumnDouble(4), st->ColumnInt(5)});
+    out.push_back(sql::ReadDeliveryBucket(SqliteRow(*st)));
   }
   return out;
 }
@@ -53,7 +50,7 @@ Result<std::vector<DeliveryBucket>> SqliteStore::GetDeliveryBuckets(const Delive
 Result<int64_t> SqliteStore::GetPortalGeneration(std::string_view organization_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st,
-                        conn->Prepare("SELECT generation FROM portal_generations WHERE organization_id = ?1"));
+                        conn->Prepare(sql::kGetPortalGeneration.sqlite()));
   st->Bind(1, organization_id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   const int64_t generation = row ? st->ColumnInt(0) : 0;
@@ -76,8 +73,7 @@ Result<int64_t> SqliteStore::RevokePortalTokens(std::string_view organization_id
 
 Status SqliteStore::CreateInbox(const Inbox& inbox) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "INSERT INTO inboxes(id, organization_id, name, response_status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kInsertInbox.sqlite()));
   st->Bind(1, inbox.id).Bind(2, inbox.organization_id).Bind(3, inbox.name)
       .Bind(4, static_cast<int64_t>(inbox.response_status)).Bind(5, ToUnixMillis(inbox.created_at));
   return st->Run();
@@ -85,8 +81,7 @@ Status SqliteStore::CreateInbox(const Inbox& inbox) {
 
 Result<Inbox> SqliteStore::GetInbox(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kInboxColumns) +
-                                                      "WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kGetInbox.sqlite()));
   st->Bind(1, id).Bind(2, organization_id);
   ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return NotFound("Inbox " + std::string(id) + " not found.");
@@ -97,8 +92,7 @@ Result<Inbox> SqliteStore::GetInbox(std::string_view organization_id, std::strin
 
 Result<std::vector<Inbox>> SqliteStore::ListInboxes(std::string_view organization_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(std::string(kInboxColumns) +
-                                                      "WHERE organization_id = ?1 ORDER BY created_at DESC, id DESC"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListInboxes.sqlite()));
   st->Bind(1, organization_id);
   std::vector<Inbox> out;
   for (;;) {
@@ -111,8 +105,7 @@ Result<std::vector<Inbox>> SqliteStore::ListInboxes(std::string_view organizatio
 
 Status SqliteStore::UpdateInbox(const Inbox& inbox) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "UPDATE inboxes SET name = ?3, response_status = ?4 WHERE id = ?1 AND organization_id = ?2"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kUpdateInbox.sqlite()));
   st->Bind(1, inbox.id).Bind(2, inbox.organization_id).Bind(3, inbox.name)
       .Bind(4, static_cast<int64_t>(inbox.response_status));
   ULAK_RETURN_IF_ERROR(st->Run());
@@ -123,7 +116,7 @@ Status SqliteStore::UpdateInbox(const Inbox& inbox) {
 Status SqliteStore::DeleteInbox(std::string_view organization_id, std::string_view id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st,
-                        conn->Prepare("DELETE FROM inboxes WHERE id = ?1 AND organization_id = ?2"));
+                        conn->Prepare(sql::kDeleteInbox.sqlite()));
   st->Bind(1, id).Bind(2, organization_id);
   ULAK_RETURN_IF_ERROR(st->Run());
   if (conn->Changes() == 0) return NotFound("Inbox " + std::string(id) + " not found.");
@@ -135,18 +128,14 @@ Status SqliteStore::RecordInboxRequest(const InboxRequest& r, int keep_max, Time
   WriteTransaction tx(*conn);
   ULAK_RETURN_IF_ERROR(tx.Begin());
   {
-    ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-        "INSERT INTO inbox_requests(id, inbox_id, method, path, query, headers, body, remote_address, received_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kInsertInboxRequest.sqlite()));
     st->Bind(1, r.id).Bind(2, r.inbox_id).Bind(3, r.method).Bind(4, r.path).Bind(5, r.query)
         .Bind(6, r.headers_json).Bind(7, r.body).Bind(8, r.remote_address).Bind(9, ToUnixMillis(r.received_at));
     ULAK_RETURN_IF_ERROR(st->Run());
   }
   {
-    // Bounded per inbox: inbox_requests_by_inbox serves both the age cut and the count cut.
-    ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-        "DELETE FROM inbox_requests WHERE inbox_id = ?1 AND (received_at < ?2 OR id NOT IN "
-        "(SELECT id FROM inbox_requests WHERE inbox_id = ?1 ORDER BY id DESC LIMIT ?3))"));
+    // Bounded per inbox.
+    ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kTrimInboxRequests.sqlite()));
     st->Bind(1, r.inbox_id).Bind(2, ToUnixMillis(keep_since)).Bind(3, static_cast<int64_t>(keep_max));
     ULAK_RETURN_IF_ERROR(st->Run());
   }
@@ -156,17 +145,13 @@ Status SqliteStore::RecordInboxRequest(const InboxRequest& r, int keep_max, Time
 Result<std::vector<InboxRequest>> SqliteStore::ListInboxRequests(std::string_view inbox_id, TimePoint since,
                                                                  int limit) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(
-      "SELECT id, inbox_id, method, path, query, headers, body, remote_address, received_at FROM inbox_requests "
-      "WHERE inbox_id = ?1 AND received_at >= ?2 ORDER BY id DESC LIMIT ?3"));
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListInboxRequests.sqlite()));
   st->Bind(1, inbox_id).Bind(2, ToUnixMillis(since)).Bind(3, static_cast<int64_t>(limit));
   std::vector<InboxRequest> out;
   for (;;) {
     ULAK_ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    out.push_back(InboxRequest{st->ColumnText(0), st->ColumnText(1), st->ColumnText(2), st->ColumnText(3),
-                               st->ColumnText(4), st->ColumnText(5), st->ColumnText(6), st->ColumnText(7),
-                               FromUnixMillis(st->ColumnInt(8))});
+    out.push_back(sql::ReadInboxRequest(SqliteRow(*st)));
   }
   return out;
 }
