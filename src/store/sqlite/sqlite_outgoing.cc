@@ -371,7 +371,7 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
       incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming, e.payload));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());

@@ -138,7 +138,10 @@ class SqliteStore final : public Store {
   static Status CancelOpenDeliveries(Connection& conn, std::string_view webhook_id, TimePoint now);
   static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests);
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
-  static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
+  // An accepted request's body is stored as a delta against event_payload, the payload of the
+  // event it became (store/incoming_body.h), when one describes it.
+  static Status InsertIncoming(Connection& conn, const IncomingRequest& request,
+                               std::string_view event_payload = {});
   void Release(std::unique_ptr<Connection> conn);
   // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
   static Status EnableIncrementalVacuum(Connection& conn);
