@@ -11,7 +11,7 @@ set -euo pipefail
 ulak=$(realpath "${1:-build/release/ulak}")
 n=${2:-1000}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null || true; [[ -n ${KEEP_DB:-} ]] && cp "$tmp/ulak.db" "$KEEP_DB"; rm -rf "$tmp"' EXIT
 admin_key=ulak_admin_bench_0123456789abcdef0123456789abcdef
 master_key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -1,6 +1,8 @@
-// Migration 0013 (issue 17: an accepted request's body stored once): requests written by
-// the schema before it keep their whole body in `body`, and read back byte for byte after
-// it, on both stores; requests accepted after it are stored as a delta and read back alike.
+// Migration 0013 (issue 17: an accepted request's body stored once, events de-duplicated by
+// a compact key): requests written by the schema before it keep their whole body in `body`
+// and read back byte for byte after it, on both stores; requests accepted after it are
+// stored as a delta and read back alike; an event written before it is still found by its
+// producer's id.
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -114,11 +116,28 @@ class IncomingMigrationTest : public ::testing::Test {
     p.incoming = in;
     Result<std::vector<PublishResult>> published = store.Publish({p});
     ASSERT_TRUE(published.ok()) << published.status().ToString();
+    EXPECT_FALSE((*published)[0].duplicate);
     rows = store.ListIncoming(filter);
     ASSERT_TRUE(rows.ok());
     ASSERT_EQ(rows->size(), 4u);
     EXPECT_EQ((*rows)[0].body, in.body);
     EXPECT_EQ((*rows)[3].body, kBody);
+
+    // The old event got its compact de-duplication key: a repeat of it is still a duplicate.
+    p.event.id = Id();
+    p.event.event_id = "evt_old";
+    p.incoming->id = Id();
+    p.incoming->provider_event_id = "evt_old";
+    published = store.Publish({p});
+    ASSERT_TRUE(published.ok()) << published.status().ToString();
+    EXPECT_TRUE((*published)[0].duplicate);
+    EXPECT_EQ((*published)[0].event.id, event_);
+    p.event.id = Id();  // and the event published after it
+    p.event.event_id = "evt_new";
+    p.incoming->id = Id();
+    published = store.Publish({p});
+    ASSERT_TRUE(published.ok()) << published.status().ToString();
+    EXPECT_TRUE((*published)[0].duplicate);
   }
 
   ManualClock clock_;

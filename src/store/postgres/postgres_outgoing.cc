@@ -3,6 +3,7 @@
 
 #include "store/postgres/delivery_rows.h"
 #include "store/postgres/page.h"
+#include "store/idempotency_key.h"
 #include "store/postgres/postgres_store.h"
 
 namespace ulak::store::postgres {
@@ -310,14 +311,21 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connecti
       p.Add(e.event_id);
     }
     p.AddBytes(e.payload).Add(static_cast<int64_t>(req.deliveries.size())).Add(ToUnixMillis(e.created_at));
+    // De-duplicated by the compact key (store/idempotency_key.h); the texts confirm it.
+    const std::string key = e.event_id.empty() ? std::string() : IdempotencyKey(e.organization_id, e.event_id);
+    if (key.empty()) {
+      p.AddNull();
+    } else {
+      p.AddBytes(key);
+    }
     ULAK_ASSIGN_OR_RETURN(PgResult inserted, conn->Query(
-        "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (organization_id, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id", p));
+        "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at, "
+        "idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id", p));
     if (inserted.rows() == 0) {
       ULAK_ASSIGN_OR_RETURN(PgResult found, conn->Query(std::string("SELECT ") + kEventColumns +
-          " FROM events WHERE organization_id = $1 AND event_id = $2",
-          Params().Add(e.organization_id).Add(e.event_id)));
+          " FROM events WHERE idempotency_key = $3 AND organization_id = $1 AND event_id = $2",
+          Params().Add(e.organization_id).Add(e.event_id).AddBytes(key)));
       if (found.rows() == 0) return Internal("event " + e.event_id + " conflicted but cannot be read");
       results.push_back(PublishResult{ReadEvent(found, 0), true, {}});
       if (req.incoming) {

@@ -5,6 +5,7 @@
 
 #include "store/sqlite/delivery_rows.h"
 #include "store/sqlite/page.h"
+#include "store/idempotency_key.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ulak::store::sqlite {
@@ -336,9 +337,10 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
   for (const PublishRequest& req : requests) {
     const Event& e = req.event;
     if (!e.event_id.empty()) {
+      // By the compact key (store/idempotency_key.h); the texts confirm it.
       ULAK_ASSIGN_OR_RETURN(Statement * find, conn->Prepare(std::string("SELECT ") + kEventColumns +
-          " FROM events WHERE organization_id = ?1 AND event_id = ?2"));
-      find->Bind(1, e.organization_id).Bind(2, e.event_id);
+          " FROM events WHERE idempotency_key = ?3 AND organization_id = ?1 AND event_id = ?2"));
+      find->Bind(1, e.organization_id).Bind(2, e.event_id).BindBlob(3, IdempotencyKey(e.organization_id, e.event_id));
       ULAK_ASSIGN_OR_RETURN(bool found, find->Step());
       if (found) {
         results.push_back(PublishResult{ReadEvent(*find), true, {}});
@@ -354,13 +356,13 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
       find->Reset();
     }
     ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(
-        "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+        "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at, "
+        "idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     ins->Bind(1, e.id).Bind(2, e.organization_id).Bind(3, e.event_type);
     if (e.event_id.empty()) {
-      ins->BindNull(4);
+      ins->BindNull(4).BindNull(8);
     } else {
-      ins->Bind(4, e.event_id);
+      ins->Bind(4, e.event_id).BindBlob(8, IdempotencyKey(e.organization_id, e.event_id));
     }
     ins->Bind(5, e.payload).Bind(6, static_cast<int64_t>(req.deliveries.size())).Bind(7, ToUnixMillis(e.created_at));
     ULAK_RETURN_IF_ERROR(ins->Run());

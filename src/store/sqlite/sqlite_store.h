@@ -145,6 +145,9 @@ class SqliteStore final : public Store {
   void Release(std::unique_ptr<Connection> conn);
   // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
   static Status EnableIncrementalVacuum(Connection& conn);
+  // Gives the events written before migration 0013 their idempotency_key (SQLite has no
+  // SHA-256 to do it in the migration); nothing to do on later starts.
+  static Status FillIdempotencyKeys(Connection& conn);
 
   const std::string path_;
   // The file opened at start: Ping, a publish and a new connection check the path still
