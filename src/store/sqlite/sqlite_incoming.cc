@@ -178,8 +178,7 @@ Status SqliteStore::RecordRejected(const IncomingRequest& request) {
   return tx.Commit();
 }
 
-Result<std::vector<IncomingRequest>> SqliteStore::ListIncoming(const IncomingFilter& f) {
-  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+std::string ListIncomingSql(const IncomingFilter& f) {
   std::string sql =
       "SELECT r.id, r.source_id, r.organization_id, r.status, r.provider_event_id, r.event_type, "
       "COALESCE(r.event_id, ''), r.body, r.headers, r.reason, r.created_at, r.body_delta, e.payload "
@@ -191,7 +190,12 @@ Result<std::vector<IncomingRequest>> SqliteStore::ListIncoming(const IncomingFil
   if (f.status) sql += " AND r.status = ?3";
   if (!f.before.empty()) sql += " AND r.id < ?4";
   sql += " ORDER BY r.id DESC LIMIT ?5";
-  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql));
+  return sql;
+}
+
+Result<std::vector<IncomingRequest>> SqliteStore::ListIncoming(const IncomingFilter& f) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(ListIncomingSql(f)));
   st->Bind(1, f.organization_id);
   if (!f.source_id.empty()) st->Bind(2, f.source_id);
   if (f.status) st->Bind(3, IncomingStatusName(*f.status));

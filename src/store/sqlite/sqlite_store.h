@@ -168,5 +168,8 @@ class SqliteStore final : public Store {
 // The delivery-bucket query (sqlite_ui.cc), with ?1 organization, ?2 from, ?3 to (unix ms),
 // ?4 bucket width (ms) and, by_webhook, ?5 webhook id. Exposed for the query-plan test.
 std::string DeliveryBucketsSql(bool by_webhook);
+// ListIncoming's query for this filter (?1 organization, ?2 source, ?3 status, ?4 before,
+// ?5 limit), for its plan test.
+std::string ListIncomingSql(const IncomingFilter& filter);
 
 }  // namespace ulak::store::sqlite
