@@ -1,4 +1,5 @@
 // SqliteStore: incoming sources and the incoming request log.
+#include <optional>
 #include <string>
 
 #include "store/incoming_body.h"
