@@ -10,7 +10,7 @@
 # for what is missing.
 set -euo pipefail
 
-packages=(nginx-light wrk webhook valgrind jq postgresql-15)
+packages=(nginx-light wrk webhook valgrind jq postgresql-15 sqlite3 python3)  # sqlite3, python3: bench/incoming_bytes.sh
 optional=(linux-perf)  # not in every archive mirror; the profile falls back to callgrind
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]; }

@@ -39,8 +39,10 @@ Result<PruneReport> Retention::RunOnce(std::optional<std::chrono::milliseconds> 
         report.incoming += counts.incoming;
         continue;
       }
-      // Deliveries first (attempts go with them), so their events are free afterwards.
-      for (PruneKind kind : {PruneKind::kDeliveries, PruneKind::kEvents, PruneKind::kIncoming}) {
+      // Deliveries first (attempts go with them), so their events are free afterwards; incoming
+      // requests before events, since an accepted request's body is rebuilt from its event
+      // (store/incoming_body.h) and is never newer than it.
+      for (PruneKind kind : {PruneKind::kDeliveries, PruneKind::kIncoming, PruneKind::kEvents}) {
         PruneRequest req{org.id, kind, before, batch, "", TimePoint()};
         for (;;) {
           ULAK_ASSIGN_OR_RETURN(PruneResult r, store_.PruneBatch(req));

@@ -773,6 +773,65 @@ TEST_F(IncomingE2E, DuplicateStripeEventIdIsAnsweredTwiceAndPublishedOnce) {
   EXPECT_EQ(p2.at("has_more"), false);
 }
 
+// Issue 17: an accepted body is stored once (its event's payload holds the JSON; the request
+// log only the sender's whitespace), yet the log shows every raw body byte for byte as
+// received: pretty-printed as Stripe sends it, compact, with CRLF, tabs, escapes and number
+// forms the payload writes otherwise (stored whole), and a repeat with other whitespace.
+TEST_F(IncomingE2E, RawBodiesAreLoggedByteForByteWhateverTheirWhitespace) {
+  ASSERT_NO_FATAL_FAILURE(InstallNodeDeps());
+  const std::string secret = "whsec_rawbodies0123456789abcdefghij";
+  std::string source_id;
+  ASSERT_NO_FATAL_FAILURE(CreateSource(
+      json::object{{"provider", "stripe"},
+                   {"secrets", json::array{json::value(secret)}},
+                   {"event_map", json::array{json::object{{"match", "invoice.*"}, {"event", "payment_succeeded"}}}}},
+      &source_id));
+  CreateWebhook("/raw", {"payment_succeeded"});
+  const std::string created = std::to_string(NowUnixSeconds());
+  const std::vector<std::string> bodies = {
+      "{\n  \"id\": \"evt_1Pretty\",\n  \"object\": \"event\",\n  \"created\": " + created +
+          ",\n  \"data\": {\n    \"object\": {\n      \"customer_name\": \"Müşteri Öz\",\n      \"lines\": [\n"
+          "        {\n          \"amount\": 49990,\n          \"metadata\": {}\n        }\n      ],\n"
+          "      \"discounts\": []\n    }\n  },\n  \"livemode\": false,\n  \"type\": \"invoice.paid\"\n}\n",
+      R"({"id":"evt_1Compact","object":"event","created":)" + created +
+          R"(,"data":{"object":{"amount":100}},"type":"invoice.paid"})",
+      "{\r\n\t\"id\": \"evt_1Odd\",\r\n\t\"type\": \"invoice.paid\",\r\n\t\"note\": \"\\u00fc \\/ caf\\u00e9\",\r\n"
+      "\t\"rate\": 1.50,\r\n\t\"data\": {\"object\": {}}\r\n}",
+      // A repeat of the first, with other whitespace: a duplicate, shown as it came.
+      "{\"id\":\"evt_1Pretty\",\"object\":\"event\",\"type\":\"invoice.paid\",  \"data\":{\"object\":{}}}",
+  };
+  std::vector<SignJob> jobs;
+  for (const std::string& body : bodies) jobs.push_back({"stripe", body, secret, std::nullopt, ""});
+  std::vector<HeaderMap> headers;
+  ASSERT_NO_FATAL_FAILURE(Sign(jobs, &headers));
+  const std::string path = "/api/incoming/" + source_id;
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    ExpectAccepted(Deliver(path, bodies[i], HeaderLines(headers[i])), "payment_succeeded", i == 3);
+  }
+  ASSERT_TRUE(sink_.WaitForCount("/raw", 3));
+  for (const SinkRequest& delivered : sink_.Requests("/raw")) {
+    const json::value sent = ParseOrNull(delivered.body);
+    ASSERT_TRUE(sent.is_object()) << delivered.body;
+    const json::value data = sent.at("data");
+    bool matched = false;
+    for (size_t i = 0; i < 3; ++i) matched = matched || data == ParseOrNull(bodies[i]);
+    EXPECT_TRUE(matched) << "data is not one of the provider's payloads: " << delivered.body;
+  }
+
+  const json::array all = IncomingLogs(source_id, "");
+  ASSERT_EQ(all.size(), bodies.size()) << json::serialize(all);
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    const json::value& row = all[bodies.size() - 1 - i];  // newest first
+    EXPECT_EQ(Str(row.at("body")), bodies[i]) << "request " << i << " is not logged as received";
+    EXPECT_EQ(row.at("status"), i == 3 ? "duplicate" : "accepted");
+  }
+  // The same rows, one source's page at a time.
+  const json::array accepted = IncomingLogs(source_id, "accepted");
+  ASSERT_EQ(accepted.size(), 3u);
+  EXPECT_EQ(Str(accepted[0].at("body")), bodies[2]);
+  EXPECT_EQ(Str(accepted[2].at("body")), bodies[0]);
+}
+
 // ---- 5. The sources API: secrets stay hidden, rotate, stay in their organization ----
 
 TEST_F(IncomingE2E, SourcesApiHidesSecretsRotatesThemAndScopesToTheOrganization) {

@@ -1,6 +1,8 @@
 // PostgresStore: incoming sources and the incoming request log.
+#include <optional>
 #include <string>
 
+#include "store/incoming_body.h"
 #include "store/postgres/page.h"
 #include "store/postgres/postgres_store.h"
 
@@ -37,10 +39,14 @@ IncomingRequest ReadIncoming(const PgResult& r, int row) {
   in.provider_event_id = r.Text(row, 4);
   in.event_type = r.Text(row, 5);
   in.event_id = r.Text(row, 6);
-  in.body = r.Bytes(row, 7);
   in.headers_json = r.Bytes(row, 8);
   in.reason = r.Text(row, 9);
   in.created_at = FromUnixMillis(r.Int(row, 10));
+  if (r.IsNull(row, 11)) {
+    in.body = r.Bytes(row, 7);
+  } else if (Result<std::string> body = ApplyBodyDelta(r.Bytes(row, 11), r.Bytes(row, 12)); body.ok()) {
+    in.body = std::move(body).value();
+  }  // else its event is gone (damaged data): the body is shown empty
   return in;
 }
 
@@ -50,7 +56,11 @@ Status DefaultTaken(const Source& s) {
 
 }  // namespace
 
-Status PostgresStore::InsertIncoming(Connection& conn, const IncomingRequest& r) {
+Status PostgresStore::InsertIncoming(Connection& conn, const IncomingRequest& r, std::string_view event_payload) {
+  // Accepted: the body is rebuilt from the event created with it (incoming_body.h). Not for a
+  // duplicate, whose event is older than it and may be pruned before it.
+  std::optional<std::string> delta;
+  if (r.status == IncomingStatus::kAccepted && !event_payload.empty()) delta = EncodeBodyDelta(r.body, event_payload);
   Params p;
   p.Add(r.id).Add(r.source_id).Add(r.organization_id).Add(IncomingStatusName(r.status)).Add(r.provider_event_id)
       .Add(r.event_type);
@@ -59,10 +69,17 @@ Status PostgresStore::InsertIncoming(Connection& conn, const IncomingRequest& r)
   } else {
     p.Add(r.event_id);
   }
-  p.AddBytes(r.body).AddBytes(r.headers_json).Add(r.reason).Add(ToUnixMillis(r.created_at));
+  p.AddBytes(delta ? std::string_view("") : std::string_view(r.body)).AddBytes(r.headers_json).Add(r.reason)
+      .Add(ToUnixMillis(r.created_at));
+  if (delta) {
+    p.AddBytes(*delta);
+  } else {
+    p.AddNull();
+  }
   return conn.Query(
       "INSERT INTO incoming_requests(id, source_id, organization_id, status, provider_event_id, event_type, "
-      "event_id, body, headers, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", p)
+      "event_id, body, headers, reason, created_at, body_delta) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", p)
       .status();
 }
 
@@ -155,22 +172,24 @@ Result<std::vector<IncomingRequest>> PostgresStore::ListIncoming(const IncomingF
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   Params p;
   std::string sql =
-      "SELECT id, source_id, organization_id, status, provider_event_id, event_type, COALESCE(event_id, ''), body, "
-      "headers, reason, created_at FROM incoming_requests WHERE organization_id = " + p.NextPlaceholder();
+      "SELECT r.id, r.source_id, r.organization_id, r.status, r.provider_event_id, r.event_type, "
+      "COALESCE(r.event_id, ''), r.body, r.headers, r.reason, r.created_at, r.body_delta, e.payload "
+      "FROM incoming_requests r LEFT JOIN events e ON r.body_delta IS NOT NULL AND e.id = r.event_id "
+      "WHERE r.organization_id = " + p.NextPlaceholder();
   p.Add(f.organization_id);
   if (!f.source_id.empty()) {
-    sql += " AND source_id = " + p.NextPlaceholder();
+    sql += " AND r.source_id = " + p.NextPlaceholder();
     p.Add(f.source_id);
   }
   if (f.status) {
-    sql += " AND status = " + p.NextPlaceholder();
+    sql += " AND r.status = " + p.NextPlaceholder();
     p.Add(IncomingStatusName(*f.status));
   }
   if (!f.before.empty()) {
-    sql += " AND id < " + p.NextPlaceholder();
+    sql += " AND r.id < " + p.NextPlaceholder();
     p.Add(f.before);
   }
-  sql += " ORDER BY id DESC LIMIT " + p.NextPlaceholder();
+  sql += " ORDER BY r.id DESC LIMIT " + p.NextPlaceholder();
   AddLimit(p, f.limit);
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql, p));
   return ReadAll<IncomingRequest>(r, ReadIncoming);

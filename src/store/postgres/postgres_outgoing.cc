@@ -1,6 +1,7 @@
 // PostgresStore: webhooks, events, deliveries and attempt logs.
 #include <string>
 
+#include "store/idempotency_key.h"
 #include "store/postgres/delivery_rows.h"
 #include "store/postgres/page.h"
 #include "store/postgres/postgres_store.h"
@@ -122,7 +123,7 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connecti
   Connection* conn = &connection;
   // The unique index decides (ON CONFLICT), and RETURNING tells whether this INSERT did.
   static const std::string insert_event = sql::kInsertEvent.postgres() +
-      " ON CONFLICT (organization_id, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id";
+      " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
   std::vector<PublishResult> results;
   results.reserve(requests.size());
   for (const PublishRequest& req : requests) {
@@ -138,10 +139,17 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connecti
       p.Add(e.event_id);
     }
     p.AddBytes(e.payload).Add(static_cast<int64_t>(req.deliveries.size())).Add(ToUnixMillis(e.created_at));
+    // De-duplicated by the compact key (store/idempotency_key.h); the texts confirm it.
+    const std::string key = e.event_id.empty() ? std::string() : IdempotencyKey(e.organization_id, e.event_id);
+    if (key.empty()) {
+      p.AddNull();
+    } else {
+      p.AddBytes(key);
+    }
     ULAK_ASSIGN_OR_RETURN(PgResult inserted, conn->Query(insert_event, p));
     if (inserted.rows() == 0) {
       ULAK_ASSIGN_OR_RETURN(PgResult found, conn->Query(sql::kFindEventByEventId.postgres(),
-          Params().Add(e.organization_id).Add(e.event_id)));
+          Params().Add(e.organization_id).Add(e.event_id).AddBytes(key)));
       if (found.rows() == 0) return Internal("event " + e.event_id + " conflicted but cannot be read");
       results.push_back(PublishResult{ReadEvent(found, 0), true, {}});
       if (req.incoming) {
@@ -160,7 +168,7 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connecti
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
       incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming, e.payload));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());

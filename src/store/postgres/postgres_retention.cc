@@ -12,6 +12,10 @@ namespace ulak::store::postgres {
 namespace {
 
 constexpr char kFinal[] = "('success', 'failed', 'cancelled')";
+// Ids begin with their creation time in hex (common/ids.h: "tttttttt-tttt-7…"), so the ids
+// made before $2 (unix ms) sort below this prefix: incoming_by_organization (organization_id,
+// id) bounds the scan, and no index on created_at is needed (migration 0013).
+constexpr char kIdsBefore[] = "(lpad(to_hex($2::bigint >> 16), 8, '0') || '-' || lpad(to_hex($2::bigint & 65535), 4, '0'))";
 // pg_try_advisory_xact_lock's key: any constant no other lock of ulak uses.
 constexpr char kPruneLock[] = "SELECT pg_try_advisory_xact_lock(1970037099, 2)";
 
@@ -81,7 +85,8 @@ Result<PruneResult> PostgresStore::PruneBatch(const PruneRequest& req) {
     case PruneKind::kIncoming: {
       ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(
           "DELETE FROM incoming_requests WHERE id IN (SELECT id FROM incoming_requests "
-          "WHERE organization_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)",
+          "WHERE organization_id = $1 AND id < " + std::string(kIdsBefore) + " AND created_at < $2 "
+          "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)",
           Params().Add(req.organization_id).Add(before).Add(int64_t{req.limit})));
       out.rows = out.examined = r.AffectedRows();
       break;
@@ -101,7 +106,8 @@ Result<PruneCounts> PostgresStore::CountPrunable(std::string_view organization_i
       "(SELECT COUNT(*) FROM events e WHERE e.organization_id = $1 AND e.created_at < $2 AND NOT EXISTS "
       "  (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND NOT (d.status IN " + kFinal +
       "  AND d.updated_at < $2))), "
-      "(SELECT COUNT(*) FROM incoming_requests WHERE organization_id = $1 AND created_at < $2)",
+      "(SELECT COUNT(*) FROM incoming_requests WHERE organization_id = $1 AND id < " + kIdsBefore +
+      " AND created_at < $2)",
       Params().Add(organization_id).Add(ToUnixMillis(before))));
   return PruneCounts{r.Int(0, 0), r.Int(0, 1), r.Int(0, 2), r.Int(0, 3)};
 }

@@ -143,7 +143,10 @@ class PostgresStore final : public Store {
   static Result<std::vector<Attempt>> ListAttemptsOn(Connection& conn, const AttemptFilter& filter);
   static Result<AttemptStats> GetAttemptStatsOn(Connection& conn, const AttemptFilter& filter);
   // Inserts one incoming request row on conn (inside the caller's transaction, if any).
-  static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
+  // An accepted request's body is stored as a delta against event_payload, the payload of the
+  // event it became (store/incoming_body.h), when one describes it.
+  static Status InsertIncoming(Connection& conn, const IncomingRequest& request,
+                               std::string_view event_payload = {});
 
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
   // The halves of CommitBatch, inside the caller's transaction. unclaimed_work: set when a

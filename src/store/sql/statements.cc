@@ -44,10 +44,12 @@ const Sql kCancelOpenDeliveries(
 const Sql kCancelPendingDeliveries(
     "UPDATE deliveries SET status = 'cancelled' WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')");
 
+// ?8 / ?3: the compact de-duplication key (store/idempotency_key.h); the texts confirm a match.
 const Sql kInsertEvent(
-    "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-const Sql kFindEventByEventId(Select(kEventColumns, " FROM events WHERE organization_id = ?1 AND event_id = ?2"));
+    "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at, "
+    "idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+const Sql kFindEventByEventId(
+    Select(kEventColumns, " FROM events WHERE idempotency_key = ?3 AND organization_id = ?1 AND event_id = ?2"));
 const Sql kGetEvent(Select(kEventColumns, " FROM events WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
 const Sql kListPendingDeliveries(std::string(kPendingSelect) +
     "WHERE d.status IN ('pending', 'retrying') AND d.id > ?1 ORDER BY d.id LIMIT ?2");

@@ -32,6 +32,7 @@ class Statement {
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
+  Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindOptional(int index, const std::optional<std::string>& text);
 
   // Steps once: true when a row is ready, false when done.

@@ -3,6 +3,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "store/idempotency_key.h"
 #include "store/sql/outcomes.h"
 #include "store/sql/rows.h"
 #include "store/sql/statements.h"
@@ -174,8 +175,9 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
   for (const PublishRequest& req : requests) {
     const Event& e = req.event;
     if (!e.event_id.empty()) {
+      // By the compact key (store/idempotency_key.h); the texts confirm it.
       ULAK_ASSIGN_OR_RETURN(Statement * find, conn->Prepare(sql::kFindEventByEventId.sqlite()));
-      find->Bind(1, e.organization_id).Bind(2, e.event_id);
+      find->Bind(1, e.organization_id).Bind(2, e.event_id).BindBlob(3, IdempotencyKey(e.organization_id, e.event_id));
       ULAK_ASSIGN_OR_RETURN(bool found, find->Step());
       if (found) {
         results.push_back(PublishResult{ReadEvent(*find), true, {}});
@@ -193,9 +195,9 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
     ULAK_ASSIGN_OR_RETURN(Statement * ins, conn->Prepare(sql::kInsertEvent.sqlite()));
     ins->Bind(1, e.id).Bind(2, e.organization_id).Bind(3, e.event_type);
     if (e.event_id.empty()) {
-      ins->BindNull(4);
+      ins->BindNull(4).BindNull(8);
     } else {
-      ins->Bind(4, e.event_id);
+      ins->Bind(4, e.event_id).BindBlob(8, IdempotencyKey(e.organization_id, e.event_id));
     }
     ins->Bind(5, e.payload).Bind(6, static_cast<int64_t>(req.deliveries.size())).Bind(7, ToUnixMillis(e.created_at));
     ULAK_RETURN_IF_ERROR(ins->Run());
@@ -206,7 +208,7 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
       incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming, e.payload));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());

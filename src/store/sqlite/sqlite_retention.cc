@@ -10,6 +10,10 @@ namespace ulak::store::sqlite {
 namespace {
 
 constexpr char kFinal[] = "('success', 'failed', 'cancelled')";
+// Ids begin with their creation time in hex (common/ids.h: "tttttttt-tttt-7…"), so the ids
+// made before ?2 (unix ms) sort below this prefix: incoming_by_organization (organization_id,
+// id) bounds the scan, and no index on created_at is needed (migration 0013).
+constexpr char kIdsBefore[] = "printf('%08x-%04x', ?2 >> 16, ?2 & 65535)";
 
 Result<int64_t> CountOne(Connection& conn, const std::string& sql, std::string_view organization_id,
                          TimePoint before) {
@@ -116,7 +120,8 @@ Result<PruneResult> SqliteStore::PruneBatch(const PruneRequest& req) {
     case PruneKind::kIncoming: {
       ULAK_ASSIGN_OR_RETURN(Statement * del, conn->Prepare(
           "DELETE FROM incoming_requests WHERE id IN (SELECT id FROM incoming_requests "
-          "WHERE organization_id = ?1 AND created_at < ?2 ORDER BY created_at LIMIT ?3)"));
+          "WHERE organization_id = ?1 AND id < " + std::string(kIdsBefore) + " AND created_at < ?2 "
+          "ORDER BY id LIMIT ?3)"));
       del->Bind(1, req.organization_id).Bind(2, before).Bind(3, int64_t{req.limit});
       ULAK_RETURN_IF_ERROR(del->Run());
       out.rows = out.examined = conn->Changes();
@@ -156,7 +161,9 @@ Result<PruneCounts> SqliteStore::CountPrunable(std::string_view organization_id,
               out.events);
   }
   if (s.ok()) {
-    s = count("SELECT COUNT(*) FROM incoming_requests WHERE organization_id = ?1 AND created_at < ?2", out.incoming);
+    s = count("SELECT COUNT(*) FROM incoming_requests WHERE organization_id = ?1 AND id < " + std::string(kIdsBefore) +
+                  " AND created_at < ?2",
+              out.incoming);
   }
   (void)conn->Exec("COMMIT");
   if (!s.ok()) return s;

@@ -97,6 +97,7 @@ Status SqliteStore::Migrate() {
     ULAK_RETURN_IF_ERROR(record->Run());
     ULAK_RETURN_IF_ERROR(tx.Commit());
   }
+  ULAK_RETURN_IF_ERROR(FillIdempotencyKeys(*conn));
   return EnableIncrementalVacuum(*conn);
 }
 

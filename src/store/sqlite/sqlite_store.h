@@ -138,10 +138,16 @@ class SqliteStore final : public Store {
   static Status CancelOpenDeliveries(Connection& conn, std::string_view webhook_id, TimePoint now);
   static Result<std::vector<PublishResult>> PublishOn(Connection& conn, const std::vector<PublishRequest>& requests);
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
-  static Status InsertIncoming(Connection& conn, const IncomingRequest& request);
+  // An accepted request's body is stored as a delta against event_payload, the payload of the
+  // event it became (store/incoming_body.h), when one describes it.
+  static Status InsertIncoming(Connection& conn, const IncomingRequest& request,
+                               std::string_view event_payload = {});
   void Release(std::unique_ptr<Connection> conn);
   // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
   static Status EnableIncrementalVacuum(Connection& conn);
+  // Gives the events written before migration 0013 their idempotency_key (SQLite has no
+  // SHA-256 to do it in the migration); nothing to do on later starts.
+  static Status FillIdempotencyKeys(Connection& conn);
 
   const std::string path_;
   // The file opened at start: Ping, a publish and a new connection check the path still
@@ -162,5 +168,8 @@ class SqliteStore final : public Store {
 // The delivery-bucket query (sqlite_ui.cc), with ?1 organization, ?2 from, ?3 to (unix ms),
 // ?4 bucket width (ms) and, by_webhook, ?5 webhook id. Exposed for the query-plan test.
 std::string DeliveryBucketsSql(bool by_webhook);
+// ListIncoming's query for this filter (?1 organization, ?2 source, ?3 status, ?4 before,
+// ?5 limit), for its plan test.
+std::string ListIncomingSql(const IncomingFilter& filter);
 
 }  // namespace ulak::store::sqlite
