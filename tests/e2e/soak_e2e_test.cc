@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <iomanip>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -66,6 +67,10 @@ std::optional<SoakSettings> SettingsFromEnv() {
   s.calibration = std::clamp<Clock::duration>(s.duration / 8, 2s, 5s);
   return s;
 }
+
+// The pace after the calibration: half the maximum measured, at least one event a second
+// (Load::Start(0) would mean no pacing at all).
+double Paced(double max_rate) { return std::max(max_rate / 2, 1.0); }
 
 // When the kills happen, from the start of the load: after the calibration, spread over
 // `fraction` of the rest, each at a random point of its slot.
@@ -222,8 +227,8 @@ void Print(const std::string& variant, const SoakSettings& s, int kills, double 
            const SoakCounts& c, long rss_warm, long rss_end, const std::string& measured) {
   const size_t accepted = load.Accepted().size();
   std::cout << "[soak] " << variant << ": " << std::chrono::duration_cast<std::chrono::seconds>(s.duration).count()
-            << " s, " << kills << " kill -9, max publish rate measured " << static_cast<int>(max_rate)
-            << "/s (first " << Seconds(s.calibration) << " s), then paced at " << static_cast<int>(max_rate / 2)
+            << " s, " << kills << " kill -9, max publish rate measured " << std::fixed << std::setprecision(1)
+            << max_rate << "/s (first " << Seconds(s.calibration) << " s), then paced at " << Paced(max_rate)
             << "/s; events accepted " << accepted << ", publishes given up " << load.gave_up() << ", retries "
             << load.retries() << " (" << load.unavailable() << " after a 503, the others after no answer or a refused"
             << " connection; " << load.replayed() << " 202s were replays)"
@@ -271,7 +276,7 @@ TEST_F(SoakE2E, KillNineUnderLoadLosesNoAcceptedEvent) {
   });
   const auto start = Clock::now();
   const double max_rate = load.MeasureMax(settings->calibration);
-  load.Start(max_rate / 2);
+  load.Start(Paced(max_rate));
 
   std::mt19937 rng(15);
   int kills = 0;
@@ -339,7 +344,7 @@ TEST_F(SoakMultiNodeE2E, KillNineOfOneOfThreeNodesUnderLoadLosesNoAcceptedEvent)
   });
   const auto start = Clock::now();
   const double max_rate = load.MeasureMax(settings->calibration);
-  load.Start(max_rate / 2);
+  load.Start(Paced(max_rate));
   const long rss_warm = nodes_[kMeasured]->RssKiB();
 
   std::mt19937 rng(15);
