@@ -25,9 +25,10 @@ build-test: deps
 test: build-test
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-# The soak (docs/RELIABILITY.md): 2 minutes of load with 10 kill -9s; skipped by `make test`.
+# The soaks (docs/RELIABILITY.md): 2 minutes of load with 10 kill -9s, SQLite and PostgreSQL
+# (ctest label `reliability`, skipped by `make test`, which runs their bounded versions).
 test-reliability: build-test
-	@cd $(TEST_DIR) && ULAK_SOAK_SECONDS=$${ULAK_SOAK_SECONDS:-120} ./tests/ulak_e2e_tests --gtest_filter='SoakE2E.*'
+	@cd $(TEST_DIR) && ULAK_SOAK_SECONDS=$${ULAK_SOAK_SECONDS:-120} ctest -L reliability -V $(CTEST_ARGS)
 
 # `make bench` also needs the sinks, load generators and profilers (never needed by `make test`).
 .PHONY: deps-bench

@@ -73,6 +73,17 @@ UlakProcess::UlakProcess(std::vector<std::string> args, std::vector<std::string>
   if (rc != 0) throw std::runtime_error(std::string("posix_spawn failed for ") + argv[0]);
 }
 
+long UlakProcess::RssKiB() const {
+  if (pid_ <= 0 || exit_code_ >= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    // "VmRSS:     123456 kB"
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 UlakProcess::~UlakProcess() {
   if (pid_ > 0 && exit_code_ < 0) {
     kill(pid_, SIGKILL);

@@ -32,6 +32,8 @@ class UlakProcess {
   std::string Stdout() const;
   std::string Stderr() const;
   std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The resident set size (VmRSS of /proc/<pid>/status) in KiB; -1 once it has exited.
+  long RssKiB() const;
 
  private:
   pid_t pid_ = -1;
