@@ -26,9 +26,11 @@ test: build-test
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # The soaks (docs/RELIABILITY.md): 2 minutes of load with 10 kill -9s, SQLite and PostgreSQL
-# (ctest label `reliability`, skipped by `make test`, which runs their bounded versions).
+# (ctest label `reliability`, skipped by `make test`, which runs their bounded versions);
+# then the 3 min PostgreSQL outage under load (OutageE2E; its 3 s and 30 s cases are in `make test`).
 test-reliability: build-test
 	@cd $(TEST_DIR) && ULAK_SOAK_SECONDS=$${ULAK_SOAK_SECONDS:-120} ctest -L reliability -V $(CTEST_ARGS)
+	@cd $(TEST_DIR) && ULAK_RELIABILITY=1 ./tests/ulak_e2e_tests --gtest_filter='OutageE2E.DatabaseAwayFor3Min*'
 
 # `make bench` also needs the sinks, load generators and profilers (never needed by `make test`).
 .PHONY: deps-bench

@@ -11,9 +11,14 @@ enum class Backend { kSqlite, kPostgres };
 // What a database URL names: the backend, and for SQLite the file path.
 Result<std::pair<Backend, std::string_view>> ParseDatabaseUrl(std::string_view database_url) {
   auto starts_with = [&](std::string_view p) { return database_url.substr(0, p.size()) == p; };
-  // URIs and libpq's key=value strings both go to libpq as they are.
-  if (starts_with("postgres://") || starts_with("postgresql://") || starts_with("host=") ||
-      starts_with("dbname=")) {
+  // URIs and libpq's key=value strings both go to libpq as they are. A key=value string
+  // may begin with any keyword ("user=… host=a,b …"); a SQLite path is written sqlite:PATH
+  // or has a character no libpq keyword has ('/', '.') before any '='.
+  const size_t key_end = database_url.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
+  const size_t equals =
+      key_end == std::string_view::npos ? std::string_view::npos : database_url.find_first_not_of(' ', key_end);
+  const bool key_value = key_end > 0 && equals != std::string_view::npos && database_url[equals] == '=';
+  if (starts_with("postgres://") || starts_with("postgresql://") || key_value) {
     return std::make_pair(Backend::kPostgres, database_url);
   }
   std::string_view path = database_url;

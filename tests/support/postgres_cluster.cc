@@ -164,7 +164,7 @@ Result<PostgresCluster*> PostgresCluster::Shared() {
   return cluster->get();
 }
 
-Result<std::unique_ptr<PostgresCluster>> PostgresCluster::Create() {
+Result<std::unique_ptr<PostgresCluster>> PostgresCluster::NewEmpty() {
   std::unique_ptr<PostgresCluster> c(new PostgresCluster());
   c->bin_dir_ = FindBinDir();
   if (c->bin_dir_.empty()) {
@@ -195,9 +195,68 @@ Result<std::unique_ptr<PostgresCluster>> PostgresCluster::Create() {
     std::ofstream owner(c->dir_ + kOwnerFile);
     owner << getpid() << "\n";
   }
+  return c;
+}
+
+Result<std::unique_ptr<PostgresCluster>> PostgresCluster::Create() {
+  ULAK_ASSIGN_OR_RETURN(std::unique_ptr<PostgresCluster> c, NewEmpty());
   ULAK_RETURN_IF_ERROR(c->InitDataDir());
   ULAK_RETURN_IF_ERROR(c->StartForTest());
   return c;
+}
+
+Result<std::unique_ptr<PostgresCluster>> PostgresCluster::StartPrivate() { return Create(); }
+
+Result<std::unique_ptr<PostgresCluster>> PostgresCluster::StartStandby() {
+  if (!running_) return Unavailable("the primary is not running");
+  ULAK_ASSIGN_OR_RETURN(std::unique_ptr<PostgresCluster> standby, NewEmpty());
+  // -R writes standby.signal and primary_conninfo (our socket directory); -X stream copies
+  // the WAL written during the copy; -c fast checkpoints at once instead of spreading it.
+  // initdb's pg_hba.conf trusts local replication connections, and wal_level=replica,
+  // max_wal_senders=10 and hot_standby=on are PostgreSQL's defaults.
+  ULAK_RETURN_IF_ERROR(standby->RunServerCommand(
+      "pg_basebackup", {"-D", standby->dir_ + "/data", "-R", "-X", "stream", "-c", "fast", "-h", dir_, "-p", "5432",
+                        "-U", "postgres"}));
+  ULAK_RETURN_IF_ERROR(standby->StartForTest());
+  return standby;
+}
+
+Status PostgresCluster::RequireSynchronousStandby() {
+  ULAK_RETURN_IF_ERROR(QueryForTest("ALTER SYSTEM SET synchronous_standby_names = '*'").status());
+  ULAK_RETURN_IF_ERROR(QueryForTest("SELECT pg_reload_conf()").status());
+  // The standby reconnects on its own schedule; a loaded machine may take seconds.
+  for (int i = 0; i < 600; ++i) {
+    ULAK_ASSIGN_OR_RETURN(std::string n,
+                          QueryForTest("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"));
+    if (n != "0") return Status::Ok();
+    usleep(100 * 1000);
+  }
+  return Unavailable("no standby became synchronous within 60 s:\n" + ReadFile(dir_ + "/server.log"));
+}
+
+Status PostgresCluster::Promote() {
+  // -w: returns once the server left recovery and accepts writes.
+  return RunServerCommand("pg_ctl", {"-D", dir_ + "/data", "-w", "-t", "60", "promote"});
+}
+
+Result<std::string> PostgresCluster::QueryForTest(const std::string& sql, const std::string& dbname) {
+  PGconn* conn = PQconnectdb(AdminConninfo(dbname).c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    Status s = Unavailable(std::string("cannot connect to the test cluster: ") + PQerrorMessage(conn));
+    PQfinish(conn);
+    return s;
+  }
+  PGresult* res = PQexec(conn, sql.c_str());
+  const ExecStatusType status = PQresultStatus(res);
+  Result<std::string> out = std::string();
+  if (status == PGRES_TUPLES_OK) {
+    if (PQntuples(res) > 0 && PQnfields(res) > 0) out = std::string(PQgetvalue(res, 0, 0));
+  } else if (status != PGRES_COMMAND_OK) {
+    out = Unavailable(sql + " failed: " + PQresultErrorMessage(res));
+  }
+  PQclear(res);
+  PQfinish(conn);
+  return out;
 }
 
 Status PostgresCluster::InitDataDir() {
@@ -265,8 +324,8 @@ Status PostgresCluster::StopForTest() {
   return Status::Ok();
 }
 
-std::string PostgresCluster::AdminConninfo() const {
-  return "host=" + dir_ + " port=5432 user=postgres dbname=postgres";
+std::string PostgresCluster::AdminConninfo(const std::string& dbname) const {
+  return "host=" + dir_ + " port=5432 user=postgres dbname=" + dbname;
 }
 
 Result<std::string> PostgresCluster::CreateDatabase() {

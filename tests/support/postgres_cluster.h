@@ -9,6 +9,11 @@
 // initdb and postgres refuse to run as root: as root, the server commands run as the
 // `postgres` system user (created by the postgresql package) and the directory is theirs.
 // Missing binaries are an error, never a skip: scripts/install-deps.sh installs them.
+//
+// For failover tests a cluster of its own (StartPrivate()) can get a streaming-replication
+// standby (StartStandby(): pg_basebackup -R into another temporary directory, a hot
+// standby on its own socket directory, same port number), made synchronous so a commit
+// acknowledged by the primary is on the standby too, and promoted (Promote()).
 #pragma once
 
 #include <memory>
@@ -26,6 +31,10 @@ class PostgresCluster {
   // start (binaries missing, initdb or pg_ctl failed, with their output).
   static Result<PostgresCluster*> Shared();
 
+  // A cluster of its own, not shared: stopped and removed with the object. For tests that
+  // take the server away for good (a failover).
+  static Result<std::unique_ptr<PostgresCluster>> StartPrivate();
+
   ~PostgresCluster();
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -41,13 +50,32 @@ class PostgresCluster {
   Status StopForTest();
   Status StartForTest();
 
+  // A streaming-replication standby of this running cluster: pg_basebackup -R of its data
+  // into a new temporary directory, started as a hot standby (read-only, following this
+  // server). Its socket_dir() differs from ours; the port is the same.
+  Result<std::unique_ptr<PostgresCluster>> StartStandby();
+  // On a primary: makes every commit wait until a standby has its WAL
+  // (synchronous_standby_names = '*', set with ALTER SYSTEM after the standby was copied,
+  // so a promoted standby does not inherit it), then waits until one streams synchronously.
+  // Without it a commit acknowledged just before the primary dies may be missing after a
+  // failover, as with any asynchronous replica.
+  Status RequireSynchronousStandby();
+  // On a standby: promotes it to a primary (pg_ctl promote), returning once it accepts writes.
+  Status Promote();
+  // Runs sql as the superuser on database dbname; the first column of the first row ("" when
+  // no row).
+  Result<std::string> QueryForTest(const std::string& sql, const std::string& dbname = "postgres");
+
  private:
   PostgresCluster() = default;
   static Result<std::unique_ptr<PostgresCluster>> Create();
+  // A cluster object with its temporary directory made (and given to the server user), no
+  // data directory yet.
+  static Result<std::unique_ptr<PostgresCluster>> NewEmpty();
   // Runs one of the server's programs (as `postgres` when we are root) in dir_, returning
   // its exit code and output through status.
   Status RunServerCommand(const std::string& program, const std::vector<std::string>& args);
-  std::string AdminConninfo() const;
+  std::string AdminConninfo(const std::string& dbname = "postgres") const;
   // Creates dir_/data: a copy of the build tree's cached initdb output, or initdb (then cached).
   Status InitDataDir();
 

@@ -11,10 +11,14 @@ namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-// True for SQLSTATEs after which the session is gone: connection exceptions (class 08)
-// and the server shutting down or refusing connections (57P01..57P03).
+// True for SQLSTATEs after which the session is gone: connection exceptions (class 08),
+// the server shutting down or refusing connections (57P01..57P03), and a write refused
+// because the server is read-only (25006): a session opened on a primary that has since
+// been demoted, or one whose conninfo asked for any server. Such a session is of no more
+// use to ulak; dropped, the next connect finds the server that accepts writes.
 bool SessionLost(std::string_view sqlstate) {
-  return StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+  return StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
+         sqlstate == "25006";
 }
 
 // libpq's messages end with a newline; Status messages do not.
@@ -103,9 +107,13 @@ int64_t PgResult::AffectedRows() const {
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
   // Defaults first: the conninfo (expanded from "dbname") comes last and overrides them.
   // connect_timeout bounds a connect to a host that does not answer; without it a caller
-  // could wait for the kernel's TCP timeout.
-  const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
-  const char* values[] = {"5", "ulak", "UTF8", conninfo.c_str(), nullptr};
+  // could wait for the kernel's TCP timeout. target_session_attrs=read-write: every part
+  // of ulak writes, so a session on a read-only server (a hot standby, a primary not yet
+  // promoted) is refused at connect; with several hosts (`host=a,b`) libpq tries each in
+  // turn and keeps the one that accepts writes, which is how a failover is followed.
+  const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "target_session_attrs",
+                            "dbname", nullptr};
+  const char* values[] = {"5", "ulak", "UTF8", "read-write", conninfo.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Unavailable("cannot allocate a PostgreSQL connection");
   if (PQstatus(conn) != CONNECTION_OK) {

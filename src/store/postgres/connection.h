@@ -71,7 +71,9 @@ class PgResult {
 
 class Connection {
  public:
-  // Connects with conninfo (a postgres:// URI or key=value string). Unreachable server:
+  // Connects with conninfo (a postgres:// URI or key=value string, one host or several:
+  // `host=a,b`). Only a server that accepts writes is taken (target_session_attrs
+  // read-write unless conninfo says otherwise). Unreachable or read-only server(s):
   // kUnavailable.
   static Result<std::unique_ptr<Connection>> Open(const std::string& conninfo);
   ~Connection();
