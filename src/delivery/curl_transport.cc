@@ -147,7 +147,7 @@ bool IsTlsError(CURLcode code) {
 }
 
 // One POST in flight. Heap-allocated and pinned: curl holds pointers to it (CURLOPT_PRIVATE,
-// the write and open-socket callbacks, the error buffer) and to request.body (POSTFIELDS).
+// the write and open-socket callbacks, the error buffer) and to request.Body() (POSTFIELDS).
 struct Transfer {
   Transfer(OutgoingRequest r, HttpTransport::Callback d) : request(std::move(r)), done(std::move(d)) {}
   ~Transfer() { curl_slist_free_all(headers); }
@@ -396,8 +396,8 @@ class CurlTransport final : public HttpTransport {
     // may be reused, so POST resets the verb explicitly.
     set(CURLOPT_CUSTOMREQUEST,
         t.request.method == "POST" ? static_cast<const char*>(nullptr) : t.request.method.c_str());
-    set(CURLOPT_POSTFIELDS, t.request.body.data());
-    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    set(CURLOPT_POSTFIELDS, t.request.Body().data());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.Body().size()));
     // Another method (a template's or a transform's) keeps the body: PUT, PATCH...
     // (Set every time: a reused handle must not keep the previous request's method.)
     set(CURLOPT_CUSTOMREQUEST, t.request.method != "POST" ? t.request.method.c_str() : nullptr);

@@ -323,6 +323,21 @@ TEST(CurlTransportTest, PostsHeadersAndBodyAsSent) {
   EXPECT_EQ(seen[0].Header("Expect"), std::nullopt);
 }
 
+TEST(CurlTransportTest, SharedBodyIsSentInPlaceOfBody) {
+  Sink sink(Answer(204, ""));
+  auto transport = MakeCurlTransport({});
+  OutgoingRequest request = Post(sink.Url("/hooks/shared"), "ignored");
+  request.shared_body = std::make_shared<const std::string>(R"({"event":"order.created","shared":true})");
+
+  const Outcome out = SendAndWait(*transport, request);
+
+  EXPECT_EQ(out.result.status, 204) << out.result.error_message;
+  const std::vector<SinkRequest> seen = sink.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, *request.shared_body);
+  EXPECT_EQ(seen[0].Header("Content-Length"), std::to_string(request.shared_body->size()));
+}
+
 TEST(CurlTransportTest, SendsNoContentTypeUnlessGiven) {
   Sink sink;
   CurlTransportOptions options;

@@ -329,7 +329,7 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDon
     LaunchShaped(std::move(item), allow_retry, std::move(done));
     return;
   }
-  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, *item->event->payload, clock_.Now());
+  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, item->event->payload, clock_.Now());
   transport_.Send(std::move(signed_request.request),
                   [this, item, allow_retry, signature = std::move(signed_request.signature),
                    done = std::move(done)](TransportResult&& result) {

@@ -29,8 +29,14 @@ struct OutgoingRequest {
   // Content-Length and Transfer-Encoding are the transport's own. A request breaking these
   // rules fails with kOther before anything is sent. Without a Content-Type, none is sent.
   std::vector<std::pair<std::string, std::string>> headers;  // name, value
-  std::string body;                                           // POSTed as is
+  std::string body;                                           // POSTed as is, unless shared_body is set
+  // A body shared with its owner instead (a plain delivery's event payload, held once by the
+  // engine however many tries and webhooks send it): sent in place of `body`, never copied.
+  std::shared_ptr<const std::string> shared_body;
   std::chrono::milliseconds timeout{30'000};                  // whole attempt
+
+  // The bytes sent: *shared_body when set, else body.
+  const std::string& Body() const { return shared_body ? *shared_body : body; }
 };
 
 enum class TransportError {

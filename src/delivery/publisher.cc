@@ -128,7 +128,9 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
     }
     if (result.ok() && !result->duplicate) {
       std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
-      auto payload = std::make_shared<const std::string>(result->event.payload);
+      // Handed to the engine, not copied: callers of a first publish get the event without
+      // its payload (publisher.h).
+      auto payload = std::make_shared<const std::string>(std::move(result->event.payload));
       for (const store::Delivery& d : result->deliveries) {
         if (engine_.options().SharedWork() && d.claimed_by.empty()) continue;  // left to the claim (ordered)
         for (const ConfigPtr& t : targets) {
@@ -167,7 +169,7 @@ void Publisher::SendTest(ConfigPtr config, TestDone done) {
     }
     engine_.SendNow(config,
                     PendingFor(result->event, result->deliveries.front(),
-                               std::make_shared<const std::string>(result->event.payload)),
+                               std::make_shared<const std::string>(std::move(result->event.payload))),
                     [done](store::Attempt&& attempt) { done(std::move(attempt)); });
   });
 }

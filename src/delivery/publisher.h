@@ -48,7 +48,9 @@ class Publisher {
       : store_(store), writer_(writer), engine_(engine), clock_(clock), random_(random) {}
 
   using PublishDone = std::function<void(Result<store::PublishResult>&&)>;
-  // `done` runs once the event is durable (or failed), on the writer's thread.
+  // `done` runs once the event is durable (or failed), on the writer's thread. For a first
+  // publish (not a repeat) its event.payload is empty: the body went to the engine without
+  // a copy.
   void Publish(PublishInput input, PublishDone done);
 
   // Forgets the cached subscriptions of an organization: call after any change to its
