@@ -127,20 +127,26 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
       }
     }
     if (result.ok() && !result->duplicate) {
-      std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
       // Handed to the engine, not copied: callers of a first publish get the event without
       // its payload (publisher.h).
       auto payload = std::make_shared<const std::string>(std::move(result->event.payload));
       for (const store::Delivery& d : result->deliveries) {
         if (engine_.options().SharedWork() && d.claimed_by.empty()) continue;  // left to the claim (ordered)
         for (const ConfigPtr& t : targets) {
-          if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d, payload));
+          if (t->record.id == d.webhook_id) batch_.work.emplace_back(t, PendingFor(result->event, d, payload));
         }
       }
-      engine_.Enqueue(std::move(work));
     }
-    done(std::move(result));
+    if (batch_.done.empty()) writer_.AfterCommitCallbacks([this] { HandOver(); });
+    batch_.done.emplace_back(std::move(done), std::move(result));
   });
+}
+
+void Publisher::HandOver() {
+  CommitBatch batch = std::move(batch_);
+  batch_ = CommitBatch{};
+  engine_.Enqueue(std::move(batch.work));
+  for (auto& [done, result] : batch.done) done(std::move(result));
 }
 
 void Publisher::SendTest(ConfigPtr config, TestDone done) {

@@ -146,6 +146,8 @@ void StoreWriter::Run() {
         publishes[i].done(results.status());
       }
     }
+    for (size_t i = 0; i < after_callbacks_.size(); ++i) after_callbacks_[i]();  // may not add more
+    after_callbacks_.clear();
     if (!results.ok() && !publishes.empty()) {
       Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
     }

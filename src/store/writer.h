@@ -30,6 +30,10 @@ class StoreWriter {
 
   // `done` gets the stored result once it is durable, or the store's error.
   void Publish(PublishRequest request, PublishCallback done);
+  // From a Publish callback only (the writer thread): runs `fn` once the callbacks of this
+  // commit have all run, so a caller can hand a commit's work on as one batch (the publisher
+  // gives the delivery engine one batch per commit, not one call per event).
+  void AfterCommitCallbacks(std::function<void()> fn) { after_callbacks_.push_back(std::move(fn)); }
   // Queues an attempt outcome. A write that fails because the store is unavailable is
   // retried until it succeeds or Stop(); an outcome lost to a crash leaves its delivery
   // pending, so it is tried again (at-least-once). An outcome the store itself rejects (any
@@ -62,6 +66,7 @@ class StoreWriter {
   const size_t max_batch_;
   const int max_outcome_tries_;
   std::unordered_map<std::string, int> outcome_tries_;  // writer thread only: attempt id -> rejections
+  std::vector<std::function<void()>> after_callbacks_;   // writer thread only (AfterCommitCallbacks)
   mutable std::mutex status_mu_;
   Status last_write_;  // GUARDED_BY(status_mu_)
   std::mutex mu_;
