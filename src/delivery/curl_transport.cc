@@ -442,6 +442,7 @@ class CurlTransport final : public HttpTransport {
       Log(LogLevel::kError, "curl_multi_socket_action failed", {{"error", curl_multi_strerror(rc)}});
     }
     int queued = 0;
+    in_completions_ = true;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
       // msg dies with curl_multi_remove_handle: copy what we need first.
@@ -449,6 +450,20 @@ class CurlTransport final : public HttpTransport {
       const CURLcode code = msg->data.result;
       Finish(easy, code);
     }
+    in_completions_ = false;
+    // The turn's completions have all run their callbacks: now what they deferred (the
+    // engine's one batch of outcomes for the writer). Taken out first: `fn` may send.
+    std::vector<std::function<void()>> after = std::move(after_callbacks_);
+    after_callbacks_.clear();
+    for (auto& fn : after) fn();
+  }
+
+  void AfterCallbacks(std::function<void()> fn) override {
+    if (std::this_thread::get_id() == loop_thread_id_ && in_completions_) {  // only the loop reads the flag
+      after_callbacks_.push_back(std::move(fn));
+      return;
+    }
+    fn();
   }
 
   void Finish(CURL* easy, CURLcode code) {
@@ -714,6 +729,9 @@ class CurlTransport final : public HttpTransport {
   bool timer_armed_ = false;
   std::chrono::steady_clock::time_point timer_deadline_;
   bool zero_timeout_posted_ = false;
+  // Loop thread only: inside Drive's completion loop, and what callbacks deferred to its end.
+  bool in_completions_ = false;
+  std::vector<std::function<void()>> after_callbacks_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   std::vector<CURL*> idle_easies_;

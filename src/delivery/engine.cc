@@ -362,9 +362,32 @@ void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry,
   }
   const ConfigPtr config = item->config;  // `done` may move the item on
   TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
-  writer_.Record(std::move(outcome));
+  RecordOutcome(std::move(outcome));
   done(std::move(tried));
-  if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
+  if (!disable_reason.empty() && disable_handler_) {
+    FlushOutcomes();  // the try that disables the webhook is recorded first, as before the batching
+    disable_handler_(config, disable_reason);
+  }
+}
+
+void DeliveryEngine::RecordOutcome(store::AttemptOutcome&& outcome) {
+  bool first;
+  {
+    std::lock_guard lock(outcomes_mu_);
+    first = outcomes_.empty();
+    outcomes_.push_back(std::move(outcome));
+  }
+  // The first outcome of a transport turn asks for the hand-off at the turn's end.
+  if (first) transport_.AfterCallbacks([this] { FlushOutcomes(); });
+}
+
+void DeliveryEngine::FlushOutcomes() {
+  std::vector<store::AttemptOutcome> batch;
+  {
+    std::lock_guard lock(outcomes_mu_);
+    batch.swap(outcomes_);
+  }
+  writer_.RecordBatch(std::move(batch));
 }
 
 struct DeliveryEngine::ShapedTry {

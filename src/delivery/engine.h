@@ -206,6 +206,10 @@ class DeliveryEngine {
   // Updates the webhook's failure streak with a finished delivery; returns why the webhook
   // must be disabled now, or an empty string.
   std::string TrackStreak(const Item& item, const TransportResult& result, store::AttemptOutcome& outcome);
+  // Hands finished tries' outcomes to the writer, one batch per transport turn
+  // (HttpTransport::AfterCallbacks) instead of one hand-off per try.
+  void RecordOutcome(store::AttemptOutcome&& outcome);
+  void FlushOutcomes();
   // REQUIRES: mu_ held. True when the webhook may send now (takes a token).
   bool TakeTokenLocked(WebhookQueue& q, TimePoint now);
 
@@ -230,6 +234,11 @@ class DeliveryEngine {
   uint64_t timer_seq_ = 0;                                // GUARDED_BY(mu_)
   size_t held_ = 0;                                       // GUARDED_BY(mu_)
   bool stopping_ = false;                                 // GUARDED_BY(mu_)
+  // Outcomes of the transport's current turn, not yet handed to the writer. Taken by the
+  // transport's loop thread only (and by a caller's thread after the transport stopped), so
+  // never contended; not the scheduler's mu_.
+  std::mutex outcomes_mu_;
+  std::vector<store::AttemptOutcome> outcomes_;  // GUARDED_BY(outcomes_mu_)
   DisableHandler disable_handler_;
   std::thread dispatcher_;
 };

@@ -98,6 +98,11 @@ class HttpTransport {
   // at once on the calling thread with kOther, "transport stopped".
   virtual void Send(OutgoingRequest request, Callback done) = 0;
 
+  // From a `done` callback: runs `fn` once every completion of the loop's current turn has
+  // run its callback (on the loop thread), so a caller can hand a turn's results on as one
+  // batch. Elsewhere (and in transports without turns, e.g. test fakes) `fn` runs at once.
+  virtual void AfterCallbacks(std::function<void()> fn) { fn(); }
+
   // Completes every in-flight request with an error (kOther, "transport stopped") and joins
   // the loop thread. Idempotent; the destructor calls it.
   // REQUIRES: not called from a `done` callback (the loop cannot join itself); from there it

@@ -80,6 +80,14 @@ void StoreWriter::Record(AttemptOutcome outcome) {
   wake_.notify_one();
 }
 
+void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
+  if (outcomes.empty()) return;
+  std::lock_guard lock(mu_);
+  for (AttemptOutcome& o : outcomes) outcomes_.push_back(std::move(o));
+  queued_seq_ += outcomes.size();
+  wake_.notify_one();
+}
+
 void StoreWriter::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = queued_seq_;

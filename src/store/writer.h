@@ -41,6 +41,8 @@ class StoreWriter {
   // error (Store::RecordDeadOutcome, ulak_outcomes_dead_lettered_total): one poison outcome
   // never stops the others.
   void Record(AttemptOutcome outcome);
+  // Record for several outcomes at once: one hand-off (the delivery loop's per turn).
+  void RecordBatch(std::vector<AttemptOutcome> outcomes);
   // The outcome of the last commit (OK before the first): readiness (/readyz) and the
   // publish path read it. Unavailable while the store cannot write.
   Status LastWrite() const;
