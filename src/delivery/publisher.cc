@@ -126,6 +126,7 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
         if (filtered > 0) Metrics::Instance().CountFiltered(filtered);
       }
     }
+    std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
     if (result.ok() && !result->duplicate) {
       // Handed to the engine, not copied: callers of a first publish get the event without
       // its payload (publisher.h).
@@ -133,11 +134,17 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
       for (const store::Delivery& d : result->deliveries) {
         if (engine_.options().SharedWork() && d.claimed_by.empty()) continue;  // left to the claim (ordered)
         for (const ConfigPtr& t : targets) {
-          if (t->record.id == d.webhook_id) batch_.work.emplace_back(t, PendingFor(result->event, d, payload));
+          if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d, payload));
         }
       }
     }
+    if (!writer_.InCommitCallbacks()) {  // refused at once (the writer is stopping): on the caller's thread
+      engine_.Enqueue(std::move(work));
+      done(std::move(result));
+      return;
+    }
     if (batch_.done.empty()) writer_.AfterCommitCallbacks([this] { HandOver(); });
+    for (auto& w : work) batch_.work.push_back(std::move(w));
     batch_.done.emplace_back(std::move(done), std::move(result));
   });
 }

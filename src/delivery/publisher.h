@@ -73,7 +73,7 @@ class Publisher {
   Result<std::shared_ptr<const Subscriptions>> ActiveWebhooks(const std::string& organization_id);
 
   // What the publishes of the current commit hand on, in one go once its callbacks have run.
-  // Writer thread only.
+  // Writer thread only (a publish answered outside a commit hands its work on at once).
   struct CommitBatch {
     std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
     std::vector<std::pair<PublishDone, Result<store::PublishResult>>> done;

@@ -92,6 +92,7 @@ TEST_F(WriterTest, AfterCommitCallbacksRunOnceAfterEveryCallbackOfTheCommit) {
   std::promise<void> handed_over;
   writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
     EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(writer_->InCommitCallbacks());
     note("done");
     writer_->AfterCommitCallbacks([&] {
       note("after");
@@ -131,6 +132,20 @@ TEST_F(WriterTest, RecordBatchStoresEveryOutcome) {
   f.limit = 100;
   EXPECT_EQ(store_->ListAttempts(f)->size(), 3u);
   EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
+}
+
+TEST_F(WriterTest, PublishRefusedWhileStoppingIsAnsweredAtOnceOutsideACommit) {
+  writer_->Stop();
+  bool answered = false;
+  bool in_commit = true;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    answered = true;
+    in_commit = writer_->InCommitCallbacks();
+    EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  });
+  EXPECT_TRUE(answered);
+  EXPECT_FALSE(in_commit);
+  EXPECT_FALSE(writer_->InCommitCallbacks());
 }
 
 }  // namespace
