@@ -147,7 +147,7 @@ bool IsTlsError(CURLcode code) {
 }
 
 // One POST in flight. Heap-allocated and pinned: curl holds pointers to it (CURLOPT_PRIVATE,
-// the write and open-socket callbacks, the error buffer) and to request.body (POSTFIELDS).
+// the write and open-socket callbacks, the error buffer) and to request.Body() (POSTFIELDS).
 struct Transfer {
   Transfer(OutgoingRequest r, HttpTransport::Callback d) : request(std::move(r)), done(std::move(d)) {}
   ~Transfer() { curl_slist_free_all(headers); }
@@ -396,8 +396,8 @@ class CurlTransport final : public HttpTransport {
     // may be reused, so POST resets the verb explicitly.
     set(CURLOPT_CUSTOMREQUEST,
         t.request.method == "POST" ? static_cast<const char*>(nullptr) : t.request.method.c_str());
-    set(CURLOPT_POSTFIELDS, t.request.body.data());
-    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    set(CURLOPT_POSTFIELDS, t.request.Body().data());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.Body().size()));
     // Another method (a template's or a transform's) keeps the body: PUT, PATCH...
     // (Set every time: a reused handle must not keep the previous request's method.)
     set(CURLOPT_CUSTOMREQUEST, t.request.method != "POST" ? t.request.method.c_str() : nullptr);
@@ -442,6 +442,7 @@ class CurlTransport final : public HttpTransport {
       Log(LogLevel::kError, "curl_multi_socket_action failed", {{"error", curl_multi_strerror(rc)}});
     }
     int queued = 0;
+    in_completions_ = true;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
       // msg dies with curl_multi_remove_handle: copy what we need first.
@@ -449,6 +450,20 @@ class CurlTransport final : public HttpTransport {
       const CURLcode code = msg->data.result;
       Finish(easy, code);
     }
+    in_completions_ = false;
+    // The turn's completions have all run their callbacks: now what they deferred (the
+    // engine's one batch of outcomes for the writer). Taken out first: `fn` may send.
+    std::vector<std::function<void()>> after = std::move(after_callbacks_);
+    after_callbacks_.clear();
+    for (auto& fn : after) fn();
+  }
+
+  void AfterCallbacks(std::function<void()> fn) override {
+    if (std::this_thread::get_id() == loop_thread_id_ && in_completions_) {  // only the loop reads the flag
+      after_callbacks_.push_back(std::move(fn));
+      return;
+    }
+    fn();
   }
 
   void Finish(CURL* easy, CURLcode code) {
@@ -714,6 +729,9 @@ class CurlTransport final : public HttpTransport {
   bool timer_armed_ = false;
   std::chrono::steady_clock::time_point timer_deadline_;
   bool zero_timeout_posted_ = false;
+  // Loop thread only: inside Drive's completion loop, and what callbacks deferred to its end.
+  bool in_completions_ = false;
+  std::vector<std::function<void()>> after_callbacks_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   std::vector<CURL*> idle_easies_;

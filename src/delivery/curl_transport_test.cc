@@ -323,6 +323,46 @@ TEST(CurlTransportTest, PostsHeadersAndBodyAsSent) {
   EXPECT_EQ(seen[0].Header("Expect"), std::nullopt);
 }
 
+TEST(CurlTransportTest, AfterCallbacksRunsAtTheEndOfTheLoopsTurn) {
+  Sink sink(Answer(200, ""));
+  auto transport = MakeCurlTransport({});
+  // Outside a callback: at once, here.
+  bool ran = false;
+  transport->AfterCallbacks([&] { ran = true; });
+  EXPECT_TRUE(ran);
+  // From a callback: after it returns, on the loop thread.
+  auto promise = std::make_shared<std::promise<std::vector<std::string>>>();
+  auto order = std::make_shared<std::vector<std::string>>();
+  auto done_thread = std::make_shared<std::thread::id>();
+  HttpTransport* t = transport.get();
+  transport->Send(Post(sink.Url("/turn")), [=](TransportResult&&) {
+    *done_thread = std::this_thread::get_id();
+    t->AfterCallbacks([=] {
+      order->push_back(std::this_thread::get_id() == *done_thread ? "after, same thread" : "after, other thread");
+      promise->set_value(*order);
+    });
+    order->push_back("done");
+  });
+  std::future<std::vector<std::string>> got = promise->get_future();
+  ASSERT_EQ(got.wait_for(kHangGuard), std::future_status::ready);
+  EXPECT_EQ(got.get(), (std::vector<std::string>{"done", "after, same thread"}));
+}
+
+TEST(CurlTransportTest, SharedBodyIsSentInPlaceOfBody) {
+  Sink sink(Answer(204, ""));
+  auto transport = MakeCurlTransport({});
+  OutgoingRequest request = Post(sink.Url("/hooks/shared"), "ignored");
+  request.shared_body = std::make_shared<const std::string>(R"({"event":"order.created","shared":true})");
+
+  const Outcome out = SendAndWait(*transport, request);
+
+  EXPECT_EQ(out.result.status, 204) << out.result.error_message;
+  const std::vector<SinkRequest> seen = sink.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, *request.shared_body);
+  EXPECT_EQ(seen[0].Header("Content-Length"), std::to_string(request.shared_body->size()));
+}
+
 TEST(CurlTransportTest, SendsNoContentTypeUnlessGiven) {
   Sink sink;
   CurlTransportOptions options;

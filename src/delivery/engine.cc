@@ -169,7 +169,7 @@ void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
   auto it = queues_.find(webhook_id);
   if (it == queues_.end()) return;
   held_ -= it->second.ready.size();
-  if (it->second.cooldown.count() > 0) Metrics::Instance().CountBreaker(false);  // no longer paused
+  if (it->second.breaker.open()) Metrics::Instance().CountBreaker(false);  // no longer paused
   queues_.erase(it);  // waiting retries are dropped when their timer pops
 }
 
@@ -180,7 +180,7 @@ int DeliveryEngine::RunDueRetriesNow() {
   for (auto& [id, q] : queues_) {  // an ordered webhook's waiting retry is its queue's head
     if (!q.config->record.ordered || q.ready.empty() || q.ready.front().next_attempt_at <= now) continue;
     q.ready.front().next_attempt_at = now;
-    if (q.cooldown.count() == 0) q.throttled_until.reset();
+    if (!q.breaker.open()) q.throttled_until.reset();
     RingLocked(id, q);
     ++count;
   }
@@ -314,7 +314,7 @@ std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::
   auto item = std::make_shared<Item>(std::move(q.ready.front()));
   q.ready.pop_front();
   item->config = q.config;
-  item->probe = q.cooldown.count() > 0;
+  item->probe = q.breaker.open();
   ++q.in_flight;
   return item;
 }
@@ -329,7 +329,7 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDon
     LaunchShaped(std::move(item), allow_retry, std::move(done));
     return;
   }
-  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, *item->event->payload, clock_.Now());
+  SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, item->event->payload, clock_.Now());
   transport_.Send(std::move(signed_request.request),
                   [this, item, allow_retry, signature = std::move(signed_request.signature),
                    done = std::move(done)](TransportResult&& result) {
@@ -362,9 +362,32 @@ void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry,
   }
   const ConfigPtr config = item->config;  // `done` may move the item on
   TryResult tried{outcome.attempt, outcome.delivery_status == store::DeliveryStatus::kRetrying, IsUnreachable(result)};
-  writer_.Record(std::move(outcome));
+  RecordOutcome(std::move(outcome));
   done(std::move(tried));
-  if (!disable_reason.empty() && disable_handler_) disable_handler_(config, disable_reason);
+  if (!disable_reason.empty() && disable_handler_) {
+    FlushOutcomes();  // the try that disables the webhook is recorded first, as before the batching
+    disable_handler_(config, disable_reason);
+  }
+}
+
+void DeliveryEngine::RecordOutcome(store::AttemptOutcome&& outcome) {
+  bool first;
+  {
+    std::lock_guard lock(outcomes_mu_);
+    first = outcomes_.empty();
+    outcomes_.push_back(std::move(outcome));
+  }
+  // The first outcome of a transport turn asks for the hand-off at the turn's end.
+  if (first) transport_.AfterCallbacks([this] { FlushOutcomes(); });
+}
+
+void DeliveryEngine::FlushOutcomes() {
+  std::vector<store::AttemptOutcome> batch;
+  {
+    std::lock_guard lock(outcomes_mu_);
+    batch.swap(outcomes_);
+  }
+  writer_.RecordBatch(std::move(batch));
 }
 
 struct DeliveryEngine::ShapedTry {
@@ -530,29 +553,19 @@ std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult&
   const TimePoint now = outcome.attempt.created_at;
   std::lock_guard lock(mu_);
   auto [it, fresh] = streaks_.try_emplace(w.id);
-  Streak& streak = it->second;
-  if (fresh) streak = Streak{w.consecutive_failures, w.first_failure_at};
+  FailureStreak& streak = it->second;
+  if (fresh) streak = FailureStreak(w.consecutive_failures, w.first_failure_at);
   if (outcome.delivery_status == store::DeliveryStatus::kSuccess) {
-    streak = Streak{};
+    streak.RecordSuccess();
   } else {
-    if (streak.failures == 0 || !streak.first_failure_at) streak.first_failure_at = now;
-    ++streak.failures;
+    streak.RecordFailure(now);
   }
-  outcome.consecutive_failures = streak.failures;
-  outcome.first_failure_at = streak.first_failure_at;
+  outcome.consecutive_failures = streak.failures();
+  outcome.first_failure_at = streak.first_failure_at();
   if (result.error == TransportError::kNone && result.status == 410 && w.disable_on_gone) {
     return "The endpoint answered 410 Gone.";
   }
-  if (options_.auto_disable_failures > 0 && streak.failures >= options_.auto_disable_failures &&
-      now - *streak.first_failure_at >= options_.auto_disable_after) {
-    const int64_t span_s = std::chrono::duration_cast<std::chrono::seconds>(now - *streak.first_failure_at).count();
-    std::string span = span_s >= 2 * 86400 ? std::to_string(span_s / 86400) + " days"
-                       : span_s >= 2 * 3600 ? std::to_string(span_s / 3600) + " hours"
-                       : span_s >= 120      ? std::to_string(span_s / 60) + " minutes"
-                                            : std::to_string(span_s) + " seconds";
-    return std::to_string(streak.failures) + " consecutive deliveries failed over " + span + ".";
-  }
-  return "";
+  return streak.DisableReason(options_.auto_disable_failures, options_.auto_disable_after, now);
 }
 
 std::vector<ConfigPtr> DeliveryEngine::HeldWebhooks() {
@@ -569,22 +582,9 @@ bool DeliveryEngine::Overloaded() {
 }
 
 bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
-  const std::optional<int>& limit = q.config->record.rate_limit_per_s;
-  if (!limit || *limit <= 0) return true;
-  const double rate = *limit;
-  if (q.refilled_at == TimePoint()) {
-    q.tokens = rate;  // a full bucket at first sight: one second's burst
-  } else {
-    const double elapsed_s = std::chrono::duration<double>(now - q.refilled_at).count();
-    q.tokens = std::min(rate, q.tokens + std::max(0.0, elapsed_s) * rate);
-  }
-  q.refilled_at = now;
-  if (q.tokens >= 1.0) {
-    q.tokens -= 1.0;
-    return true;
-  }
-  const auto wait = std::chrono::duration<double>((1.0 - q.tokens) / rate);
-  q.throttled_until = now + std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1);
+  const int rate = q.config->record.rate_limit_per_s.value_or(0);
+  if (q.bucket.TryTake(rate, now)) return true;
+  q.throttled_until = q.bucket.NextTokenAt(rate);
   return false;
 }
 
@@ -640,19 +640,18 @@ std::optional<store::Webhook::Breaker> DeliveryEngine::TrackBreaker(const Item& 
   WebhookQueue& q = it->second;
   TrackBreakerLocked(it->first, q, item, unreachable, now);
   store::Webhook::Breaker b;
-  b.streak = q.unreachable_streak;
-  b.cooldown = q.cooldown;
-  if (q.cooldown.count() > 0) b.paused_until = q.throttled_until;
+  b.streak = q.breaker.streak();
+  b.cooldown = q.breaker.cooldown();
+  if (q.breaker.open()) b.paused_until = q.throttled_until;
   return b;
 }
 
 void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now) {
   const store::Webhook::Breaker& stored = q.config->record.breaker;
-  if (options_.breaker_failures <= 0) return;
-  q.unreachable_streak = stored.streak;
-  if (stored.cooldown.count() <= 0) return;
+  q.breaker = CircuitBreaker(CircuitBreakerOptions{options_.breaker_failures, options_.breaker_cooldown,
+                                                   options_.breaker_max_cooldown});
   // Open when stored: it stays open here, and its pause (if not over) is kept.
-  q.cooldown = std::min(stored.cooldown, options_.breaker_max_cooldown);
+  if (!q.breaker.Seed(stored)) return;
   // Counted as paused on this node (RemoveWebhook and the closing answer uncount it); the
   // pauses counter also counts it once more, as this node's pause.
   Metrics::Instance().CountBreaker(true);
@@ -664,34 +663,26 @@ void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQue
 
 void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item,
                                         bool unreachable, TimePoint now) {
-  if (options_.breaker_failures <= 0) return;
-  if (!unreachable) {
-    q.unreachable_streak = 0;
-    if (q.cooldown.count() > 0) {
-      q.cooldown = std::chrono::milliseconds(0);
+  const CircuitBreaker::Outcome outcome = q.breaker.Record(unreachable, item.probe, now);
+  switch (outcome.change) {
+    case CircuitBreaker::Change::kNone:
+      return;
+    case CircuitBreaker::Change::kClosed:
       q.throttled_until.reset();  // the scan of throttled_ drops its entry
       Metrics::Instance().CountBreaker(false);
       Log(LogLevel::kInfo, "endpoint answers again: resuming its deliveries", {{"webhook_id", webhook_id}});
-    }
-    return;
+      return;
+    case CircuitBreaker::Change::kOpened:
+      Metrics::Instance().CountBreaker(true);
+      Log(LogLevel::kWarn, "endpoint unreachable: pausing its deliveries, probing it once per cooldown",
+          {{"webhook_id", webhook_id},
+           {"consecutive_failures", static_cast<uint64_t>(q.breaker.streak())},
+           {"cooldown_ms", static_cast<uint64_t>(q.breaker.cooldown().count())}});
+      break;
+    case CircuitBreaker::Change::kBackedOff:
+      break;
   }
-  ++q.unreachable_streak;
-  if (q.cooldown.count() > 0) {
-    // Open already: only a failed probe backs off further. Tries that were in flight when it
-    // opened finish meanwhile and change nothing.
-    if (!item.probe) return;
-    q.cooldown = std::min(q.cooldown * 2, options_.breaker_max_cooldown);
-  } else if (q.unreachable_streak >= options_.breaker_failures) {
-    q.cooldown = std::min(options_.breaker_cooldown, options_.breaker_max_cooldown);
-    Metrics::Instance().CountBreaker(true);
-    Log(LogLevel::kWarn, "endpoint unreachable: pausing its deliveries, probing it once per cooldown",
-        {{"webhook_id", webhook_id},
-         {"consecutive_failures", static_cast<uint64_t>(q.unreachable_streak)},
-         {"cooldown_ms", static_cast<uint64_t>(q.cooldown.count())}});
-  } else {
-    return;
-  }
-  const TimePoint until = now + q.cooldown;
+  const TimePoint until = *outcome.pause_until;
   if (!q.throttled_until || *q.throttled_until < until) q.throttled_until = until;
   throttled_.push_back(webhook_id);
   wake_.notify_one();  // the dispatcher's next wait must end by `until`

@@ -28,8 +28,11 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "delivery/circuit_breaker.h"
+#include "delivery/failure_streak.h"
 #include "delivery/http_transport.h"
 #include "delivery/oauth_tokens.h"
+#include "delivery/token_bucket.h"
 #include "delivery/webhook_config.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -140,21 +143,13 @@ class DeliveryEngine {
     std::deque<Item> ready;
     int in_flight = 0;
     bool in_ring = false;
-    // Token bucket for rate_limit_per_s: refilled continuously, holds at most one second's worth.
-    double tokens = 0;
-    TimePoint refilled_at;
-    // No sends before this time: out of tokens, or the breaker's cooldown.
+    TokenBucket bucket;  // rate_limit_per_s
+    // No sends before this time: out of tokens, the breaker's cooldown, or an ordered
+    // webhook's head waiting for its retry.
     std::optional<TimePoint> throttled_until;
-    // Circuit breaker (EngineOptions::breaker_failures).
-    int unreachable_streak = 0;  // consecutive tries that got no response
-    std::chrono::milliseconds cooldown{0};  // nonzero: the breaker is open, one probe at a time
+    CircuitBreaker breaker;  // EngineOptions::breaker_failures; open: one probe at a time
     // Ordered (FIFO) webhooks send one at a time.
-    int Cap() const { return cooldown.count() > 0 || config->record.ordered ? 1 : config->record.max_in_flight; }
-  };
-  // A webhook's current run of failed deliveries (auto-disable), seeded from the store.
-  struct Streak {
-    int failures = 0;
-    std::optional<TimePoint> first_failure_at;
+    int Cap() const { return breaker.open() || config->record.ordered ? 1 : config->record.max_in_flight; }
   };
 
   // What a finished try tells its caller.
@@ -211,6 +206,10 @@ class DeliveryEngine {
   // Updates the webhook's failure streak with a finished delivery; returns why the webhook
   // must be disabled now, or an empty string.
   std::string TrackStreak(const Item& item, const TransportResult& result, store::AttemptOutcome& outcome);
+  // Hands finished tries' outcomes to the writer, one batch per transport turn
+  // (HttpTransport::AfterCallbacks) instead of one hand-off per try.
+  void RecordOutcome(store::AttemptOutcome&& outcome);
+  void FlushOutcomes();
   // REQUIRES: mu_ held. True when the webhook may send now (takes a token).
   bool TakeTokenLocked(WebhookQueue& q, TimePoint now);
 
@@ -230,11 +229,16 @@ class DeliveryEngine {
   std::unordered_map<std::string, WebhookQueue> queues_;  // GUARDED_BY(mu_)
   std::deque<std::string> ring_;                          // GUARDED_BY(mu_): webhooks with sendable work
   std::vector<std::string> throttled_;                    // GUARDED_BY(mu_): waiting for a token
-  std::unordered_map<std::string, Streak> streaks_;       // GUARDED_BY(mu_)
+  std::unordered_map<std::string, FailureStreak> streaks_;  // GUARDED_BY(mu_): auto-disable, seeded from the store
   std::vector<Timed> timers_;                             // GUARDED_BY(mu_): a min-heap on (due, seq)
   uint64_t timer_seq_ = 0;                                // GUARDED_BY(mu_)
   size_t held_ = 0;                                       // GUARDED_BY(mu_)
   bool stopping_ = false;                                 // GUARDED_BY(mu_)
+  // Outcomes of the transport's current turn, not yet handed to the writer. Taken by the
+  // transport's loop thread only (and by a caller's thread after the transport stopped), so
+  // never contended; not the scheduler's mu_.
+  std::mutex outcomes_mu_;
+  std::vector<store::AttemptOutcome> outcomes_;  // GUARDED_BY(outcomes_mu_)
   DisableHandler disable_handler_;
   std::thread dispatcher_;
 };

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -62,7 +63,9 @@ class EngineFaultsTest : public ::testing::Test {
     if (writer_) writer_->Stop();
   }
 
-  Result<store::PublishResult> Publish() {
+  // `on_committed` runs in the publish's callback, on the writer's thread: before the writer
+  // can commit anything else (such as this delivery's outcome).
+  Result<store::PublishResult> Publish(const std::function<void()>& on_committed = nullptr) {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<Result<store::PublishResult>> got;
@@ -72,6 +75,7 @@ class EngineFaultsTest : public ::testing::Test {
     in.data = boost::json::object{{"n", 1}};
     in.metadata = boost::json::object();
     publisher_->Publish(std::move(in), [&](Result<store::PublishResult>&& r) {
+      if (on_committed) on_committed();
       std::lock_guard lock(mu);
       got = std::move(r);
       cv.notify_all();
@@ -163,8 +167,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(EngineFaultsTest, AnOutcomeCommitThatReportsFailureIsLoggedOnce) {
-  ASSERT_TRUE(Publish().ok());
-  store_->Inject(store::StoreFault::kCommitThenFail, 1);  // the next write: this delivery's outcome
+  // The next write: this delivery's outcome (armed before the writer's next round, so a fast
+  // delivery cannot have its outcome committed first).
+  ASSERT_TRUE(Publish([&] { store_->Inject(store::StoreFault::kCommitThenFail, 1); }).ok());
   std::vector<store::Attempt> attempts = WaitForAttempts(1);
   writer_->Flush();
   attempts = WaitForAttempts(1);

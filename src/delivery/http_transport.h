@@ -29,8 +29,14 @@ struct OutgoingRequest {
   // Content-Length and Transfer-Encoding are the transport's own. A request breaking these
   // rules fails with kOther before anything is sent. Without a Content-Type, none is sent.
   std::vector<std::pair<std::string, std::string>> headers;  // name, value
-  std::string body;                                           // POSTed as is
+  std::string body;                                           // POSTed as is, unless shared_body is set
+  // A body shared with its owner instead (a plain delivery's event payload, held once by the
+  // engine however many tries and webhooks send it): sent in place of `body`, never copied.
+  std::shared_ptr<const std::string> shared_body;
   std::chrono::milliseconds timeout{30'000};                  // whole attempt
+
+  // The bytes sent: *shared_body when set, else body.
+  const std::string& Body() const { return shared_body ? *shared_body : body; }
 };
 
 enum class TransportError {
@@ -91,6 +97,11 @@ class HttpTransport {
   // (the "delivery loop"), and must not throw or block. After Stop() has begun, `done` runs
   // at once on the calling thread with kOther, "transport stopped".
   virtual void Send(OutgoingRequest request, Callback done) = 0;
+
+  // From a `done` callback: runs `fn` once every completion of the loop's current turn has
+  // run its callback (on the loop thread), so a caller can hand a turn's results on as one
+  // batch. Elsewhere (and in transports without turns, e.g. test fakes) `fn` runs at once.
+  virtual void AfterCallbacks(std::function<void()> fn) { fn(); }
 
   // Completes every in-flight request with an error (kOther, "transport stopped") and joins
   // the loop thread. Idempotent; the destructor calls it.

@@ -126,19 +126,34 @@ void Publisher::Publish(PublishInput input, PublishDone done) {
         if (filtered > 0) Metrics::Instance().CountFiltered(filtered);
       }
     }
+    std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
     if (result.ok() && !result->duplicate) {
-      std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
-      auto payload = std::make_shared<const std::string>(result->event.payload);
+      // Handed to the engine, not copied: callers of a first publish get the event without
+      // its payload (publisher.h).
+      auto payload = std::make_shared<const std::string>(std::move(result->event.payload));
       for (const store::Delivery& d : result->deliveries) {
         if (engine_.options().SharedWork() && d.claimed_by.empty()) continue;  // left to the claim (ordered)
         for (const ConfigPtr& t : targets) {
           if (t->record.id == d.webhook_id) work.emplace_back(t, PendingFor(result->event, d, payload));
         }
       }
-      engine_.Enqueue(std::move(work));
     }
-    done(std::move(result));
+    if (!writer_.InCommitCallbacks()) {  // refused at once (the writer is stopping): on the caller's thread
+      engine_.Enqueue(std::move(work));
+      done(std::move(result));
+      return;
+    }
+    if (batch_.done.empty()) writer_.AfterCommitCallbacks([this] { HandOver(); });
+    for (auto& w : work) batch_.work.push_back(std::move(w));
+    batch_.done.emplace_back(std::move(done), std::move(result));
   });
+}
+
+void Publisher::HandOver() {
+  CommitBatch batch = std::move(batch_);
+  batch_ = CommitBatch{};
+  engine_.Enqueue(std::move(batch.work));
+  for (auto& [done, result] : batch.done) done(std::move(result));
 }
 
 void Publisher::SendTest(ConfigPtr config, TestDone done) {
@@ -167,7 +182,7 @@ void Publisher::SendTest(ConfigPtr config, TestDone done) {
     }
     engine_.SendNow(config,
                     PendingFor(result->event, result->deliveries.front(),
-                               std::make_shared<const std::string>(result->event.payload)),
+                               std::make_shared<const std::string>(std::move(result->event.payload))),
                     [done](store::Attempt&& attempt) { done(std::move(attempt)); });
   });
 }

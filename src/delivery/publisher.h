@@ -48,7 +48,11 @@ class Publisher {
       : store_(store), writer_(writer), engine_(engine), clock_(clock), random_(random) {}
 
   using PublishDone = std::function<void(Result<store::PublishResult>&&)>;
-  // `done` runs once the event is durable (or failed), on the writer's thread.
+  // `done` runs once the event is durable (or failed), on the writer's thread, after the
+  // engine has its deliveries: the deliveries of every publish in one commit go to the engine
+  // as one batch (one Enqueue per commit), then the commit's `done`s run. For a first
+  // publish (not a repeat) its event.payload is empty: the body went to the engine without
+  // a copy.
   void Publish(PublishInput input, PublishDone done);
 
   // Forgets the cached subscriptions of an organization: call after any change to its
@@ -68,8 +72,17 @@ class Publisher {
   // The organization's active webhooks, from the cache or the store.
   Result<std::shared_ptr<const Subscriptions>> ActiveWebhooks(const std::string& organization_id);
 
+  // What the publishes of the current commit hand on, in one go once its callbacks have run.
+  // Writer thread only (a publish answered outside a commit hands its work on at once).
+  struct CommitBatch {
+    std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
+    std::vector<std::pair<PublishDone, Result<store::PublishResult>>> done;
+  };
+  void HandOver();
+
   store::Store& store_;
   store::StoreWriter& writer_;
+  CommitBatch batch_;  // writer thread only
   DeliveryEngine& engine_;
   const Clock& clock_;
   Random& random_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "common/clock.h"
@@ -19,10 +20,12 @@ struct SignedRequest {
 // During a secret rotation's grace period (previous_secret_expires_at after `now`) the
 // webhook-signature header carries both signatures, new first: "v1,<new> v1,<old>" (or
 // "v1a,..." entries for an ed25519 webhook, see signer.h).
-// `delivery_id` is the webhook-id header; `payload` the event's rendered body, sent as is.
-// REQUIRES: !NeedsShaping(config) (shaped_request.h builds those webhooks' tries).
+// `delivery_id` is the webhook-id header; `payload` the event's rendered body, sent as is:
+// the request shares it (OutgoingRequest::shared_body), nothing copies it.
+// REQUIRES: !NeedsShaping(config) (shaped_request.h builds those webhooks' tries); payload
+// not null.
 SignedRequest BuildDeliveryRequest(const WebhookConfig& config, const std::string& delivery_id,
-                                   const std::string& payload, TimePoint now);
+                                   std::shared_ptr<const std::string> payload, TimePoint now);
 
 // Appends X-Webhook-Signature, webhook-id, webhook-timestamp and webhook-signature over
 // `body` (the exact bytes sent) to out.request and sets out.signature. Shared by the plain

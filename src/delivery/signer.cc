@@ -2,6 +2,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/hmac_key.h"
 #include "delivery/webhook_config.h"
 
 namespace ulak::delivery {
@@ -9,7 +10,11 @@ namespace ulak::delivery {
 std::string NewSecretKey(Random& random) { return crypto::HexEncode(random.Bytes(32)); }
 
 std::string StandardWebhooksSecret(std::string_view secret_key_hex) {
-  return "whsec_" + crypto::Base64Encode(crypto::HexDecode(secret_key_hex).value_or(""));
+  return "whsec_" + crypto::Base64Encode(StandardWebhooksKey(secret_key_hex));
+}
+
+std::string StandardWebhooksKey(std::string_view secret_key_hex) {
+  return crypto::HexDecode(secret_key_hex).value_or("");
 }
 
 std::string SignatureSeed001(std::string_view secret_key_hex, std::string_view body) {
@@ -32,8 +37,24 @@ std::string SignedContent(std::string_view message_id, int64_t timestamp_s, std:
 
 std::string SignatureStandard(std::string_view secret_key_hex, std::string_view message_id,
                               int64_t timestamp_s, std::string_view body) {
-  const std::string key = crypto::HexDecode(secret_key_hex).value_or("");
+  const std::string key = StandardWebhooksKey(secret_key_hex);
   return "v1," + crypto::Base64Encode(crypto::HmacSha256(key, SignedContent(message_id, timestamp_s, body)));
+}
+
+namespace {
+
+// "v1,<base64>" with a prepared key, the signed content fed in parts (no copy of the body).
+std::string SignatureStandardWith(const crypto::HmacSha256Key& key, std::string_view message_id, int64_t timestamp_s,
+                                  std::string_view body) {
+  const std::string ts = std::to_string(timestamp_s);
+  return "v1," + crypto::Base64Encode(key.Sign({message_id, ".", ts, ".", body}));
+}
+
+}  // namespace
+
+std::string WebhookSignatureSeed001(const WebhookConfig& config, std::string_view body) {
+  if (config.seed001_key) return crypto::HexEncode(config.seed001_key->Sign({body}));
+  return SignatureSeed001(config.record.secret_key, body);
 }
 
 std::string NewSigningKey(Random& random) {
@@ -85,10 +106,13 @@ std::string WebhookSignatureHeader(const WebhookConfig& config, std::string_view
     }
     return header;
   }
-  header = SignatureStandard(w.secret_key, message_id, timestamp_s, body);
+  header = config.standard_key ? SignatureStandardWith(*config.standard_key, message_id, timestamp_s, body)
+                               : SignatureStandard(w.secret_key, message_id, timestamp_s, body);
   if (grace && !w.previous_secret_key.empty()) {
     header += ' ';
-    header += SignatureStandard(w.previous_secret_key, message_id, timestamp_s, body);
+    header += config.previous_standard_key
+                  ? SignatureStandardWith(*config.previous_standard_key, message_id, timestamp_s, body)
+                  : SignatureStandard(w.previous_secret_key, message_id, timestamp_s, body);
   }
   return header;
 }

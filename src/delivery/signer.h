@@ -28,6 +28,8 @@ namespace ulak::delivery {
 std::string NewSecretKey(Random& random);
 // "whsec_" + base64 of the bytes the hex secret_key encodes.
 std::string StandardWebhooksSecret(std::string_view secret_key_hex);
+// The bytes the hex secret_key encodes: Standard Webhooks' HMAC key (empty if not hex).
+std::string StandardWebhooksKey(std::string_view secret_key_hex);
 
 std::string SignatureSeed001(std::string_view secret_key_hex, std::string_view body);
 // One "v1,<base64>" entry (without any other signatures).
@@ -47,7 +49,10 @@ std::string SignatureEd25519(const crypto::Ed25519PrivateKey& key, std::string_v
 struct WebhookConfig;
 // The whole webhook-signature header for one try: the webhook's scheme, current key first,
 // then the previous key's signature while a rotation's grace period runs (before
-// previous_secret_expires_at), space-separated as Standard Webhooks defines.
+// previous_secret_expires_at), space-separated as Standard Webhooks defines. Uses the keys
+// the config prepared (webhook_config.h) and never copies `body`.
+// X-Webhook-Signature (seed 001) with the config's prepared key.
+std::string WebhookSignatureSeed001(const WebhookConfig& config, std::string_view body);
 std::string WebhookSignatureHeader(const WebhookConfig& config, std::string_view message_id, int64_t timestamp_s,
                                    std::string_view body, TimePoint now);
 

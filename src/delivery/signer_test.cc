@@ -96,6 +96,32 @@ TEST(Signer, Ed25519WebhookSignsV1aOnlyAndBothKeysDuringTheGracePeriod) {
   EXPECT_EQ(WebhookSignatureHeader(**config, "msg_1", 1, "{}", now + std::chrono::hours(2)), both.substr(0, both.find(' ')));
 }
 
+TEST(Signer, HmacKeysPreparedWithTheConfigSignAsTheSecretStringsDo) {
+  SeededRandomForTest random(9);
+  store::Webhook w = Ed25519Webhook(random);
+  w.signature_scheme = "hmac";
+  w.signing_key.clear();
+  w.previous_secret_key = NewSecretKey(random);
+  const TimePoint now = TimePoint(std::chrono::seconds(1'750'000'000));
+  w.previous_secret_expires_at = now + std::chrono::hours(1);
+  auto config = ParseWebhookConfig(w);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_NE((*config)->seed001_key, nullptr);
+  ASSERT_NE((*config)->standard_key, nullptr);
+  ASSERT_NE((*config)->previous_standard_key, nullptr);
+  const std::string body = R"({"event":"order.created"})";
+  EXPECT_EQ(WebhookSignatureSeed001(**config, body), SignatureSeed001(w.secret_key, body));
+  EXPECT_EQ(WebhookSignatureHeader(**config, "msg_1", 1700000000, body, now),
+            SignatureStandard(w.secret_key, "msg_1", 1700000000, body) + " " +
+                SignatureStandard(w.previous_secret_key, "msg_1", 1700000000, body));
+  // A config built by hand (no prepared keys) signs the same from the record's strings.
+  WebhookConfig by_hand;
+  by_hand.record = w;
+  EXPECT_EQ(WebhookSignatureSeed001(by_hand, body), SignatureSeed001(w.secret_key, body));
+  EXPECT_EQ(WebhookSignatureHeader(by_hand, "msg_1", 1700000000, body, now),
+            WebhookSignatureHeader(**config, "msg_1", 1700000000, body, now));
+}
+
 TEST(Signer, UnusableStoredSigningKeyFailsTheConfigInsteadOfSigningBadly) {
   SeededRandomForTest random(8);
   store::Webhook w = Ed25519Webhook(random);

@@ -104,7 +104,14 @@ Result<std::shared_ptr<const WebhookConfig>> ParseWebhookConfig(store::Webhook r
     }
   } else if (record.signature_scheme != "hmac") {
     return Internal("stored signature scheme of webhook " + record.id + " is unknown: " + record.signature_scheme);
+  } else {
+    config->standard_key = std::make_shared<const crypto::HmacSha256Key>(StandardWebhooksKey(record.secret_key));
+    if (!record.previous_secret_key.empty()) {
+      config->previous_standard_key =
+          std::make_shared<const crypto::HmacSha256Key>(StandardWebhooksKey(record.previous_secret_key));
+    }
   }
+  config->seed001_key = std::make_shared<const crypto::HmacSha256Key>(record.secret_key);
   if (!record.filter_json.empty()) {
     boost::json::value spec = boost::json::parse(record.filter_json, ec);
     if (ec) return Internal("stored filter of webhook " + record.id + " is not JSON");

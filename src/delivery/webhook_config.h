@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "crypto/ed25519.h"
+#include "crypto/hmac_key.h"
 #include "delivery/retry_policy.h"
 #include "shape/templates/template.h"
 #include "shape/fields.h"
@@ -28,6 +29,14 @@ struct WebhookConfig {
   // during a rotation's grace period). Null for "hmac".
   std::shared_ptr<const crypto::Ed25519PrivateKey> signing_key;
   std::shared_ptr<const crypto::Ed25519PrivateKey> previous_signing_key;
+  // HMAC keys prepared once per configuration, not hex-decoded and re-keyed per try:
+  // X-Webhook-Signature's (seed 001: keyed with the secret_key string itself), then Standard
+  // Webhooks' v1 (keyed with the bytes secret_key encodes; for "hmac" only), and the previous
+  // secret's v1 during a rotation (when previous_secret_key is set). Null when absent; the
+  // signer falls back to the record's strings for a config not made by ParseWebhookConfig.
+  std::shared_ptr<const crypto::HmacSha256Key> seed001_key;
+  std::shared_ptr<const crypto::HmacSha256Key> standard_key;
+  std::shared_ptr<const crypto::HmacSha256Key> previous_standard_key;
 
   // CRM template (issue 12). Null without a template or with "custom" (ulak's own payload),
   // so such a webhook keeps the plain path.

@@ -9,7 +9,9 @@ StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
     : store_(store),
       max_batch_(max_batch),
       max_outcome_tries_(max_outcome_tries < 1 ? 1 : max_outcome_tries),
-      thread_([this] { Run(); }) {}
+      thread_([this] { Run(); }) {
+  thread_id_ = thread_.get_id();  // read only by callbacks, which come after a Publish
+}
 
 Status StoreWriter::LastWrite() const {
   std::lock_guard lock(status_mu_);
@@ -80,6 +82,14 @@ void StoreWriter::Record(AttemptOutcome outcome) {
   wake_.notify_one();
 }
 
+void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
+  if (outcomes.empty()) return;
+  std::lock_guard lock(mu_);
+  for (AttemptOutcome& o : outcomes) outcomes_.push_back(std::move(o));
+  queued_seq_ += outcomes.size();
+  wake_.notify_one();
+}
+
 void StoreWriter::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = queued_seq_;
@@ -139,6 +149,7 @@ void StoreWriter::Run() {
     } else {
       SetLastWrite(Status::Ok());
     }
+    in_callbacks_ = true;
     for (size_t i = 0; i < publishes.size(); ++i) {
       if (results.ok()) {
         publishes[i].done(std::move((*results)[i]));
@@ -146,6 +157,9 @@ void StoreWriter::Run() {
         publishes[i].done(results.status());
       }
     }
+    in_callbacks_ = false;
+    for (size_t i = 0; i < after_callbacks_.size(); ++i) after_callbacks_[i]();
+    after_callbacks_.clear();
     if (!results.ok() && !publishes.empty()) {
       Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
     }

@@ -30,6 +30,13 @@ class StoreWriter {
 
   // `done` gets the stored result once it is durable, or the store's error.
   void Publish(PublishRequest request, PublishCallback done);
+  // True on the writer thread while it runs a commit's Publish callbacks; false elsewhere (a
+  // Publish refused at once because the writer is stopping runs `done` on the caller's thread).
+  bool InCommitCallbacks() const { return std::this_thread::get_id() == thread_id_ && in_callbacks_; }
+  // REQUIRES: InCommitCallbacks(). Runs `fn` once the callbacks of this commit have all run,
+  // so a caller can hand a commit's work on as one batch (the publisher gives the delivery
+  // engine one batch per commit, not one call per event).
+  void AfterCommitCallbacks(std::function<void()> fn) { after_callbacks_.push_back(std::move(fn)); }
   // Queues an attempt outcome. A write that fails because the store is unavailable is
   // retried until it succeeds or Stop(); an outcome lost to a crash leaves its delivery
   // pending, so it is tried again (at-least-once). An outcome the store itself rejects (any
@@ -37,6 +44,8 @@ class StoreWriter {
   // error (Store::RecordDeadOutcome, ulak_outcomes_dead_lettered_total): one poison outcome
   // never stops the others.
   void Record(AttemptOutcome outcome);
+  // Record for several outcomes at once: one hand-off (the delivery loop's per turn).
+  void RecordBatch(std::vector<AttemptOutcome> outcomes);
   // The outcome of the last commit (OK before the first): readiness (/readyz) and the
   // publish path read it. Unavailable while the store cannot write.
   Status LastWrite() const;
@@ -62,6 +71,9 @@ class StoreWriter {
   const size_t max_batch_;
   const int max_outcome_tries_;
   std::unordered_map<std::string, int> outcome_tries_;  // writer thread only: attempt id -> rejections
+  std::vector<std::function<void()>> after_callbacks_;   // writer thread only (AfterCommitCallbacks)
+  bool in_callbacks_ = false;                             // writer thread only
+  std::thread::id thread_id_;                             // set once, before any Publish
   mutable std::mutex status_mu_;
   Status last_write_;  // GUARDED_BY(status_mu_)
   std::mutex mu_;

@@ -1,0 +1,152 @@
+// The writer's batch hand-offs (issue 17) on SQLite: a Publish callback can defer work to the
+// end of its commit's callbacks, and several outcomes go in with one RecordBatch.
+#include "store/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace ulak::store {
+namespace {
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = sqlite::SqliteStore::Open(dir_.path() + "/writer.db").value();
+    ASSERT_TRUE(store_->Migrate().ok());
+    org_ = Id();
+    ASSERT_TRUE(store_->CreateOrganization({org_, "org", clock_.Now()}, {Id(), org_, "h", "p", clock_.Now()}).ok());
+    Webhook w;
+    w.id = webhook_ = Id();
+    w.organization_id = org_;
+    w.name = "hook";
+    w.url = "https://example.com/hook";
+    w.secret_key = std::string(64, 'a');
+    w.events_json = R"(["*"])";
+    w.custom_headers_json = "{}";
+    w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
+    w.created_at = w.updated_at = clock_.Now();
+    ASSERT_TRUE(store_->CreateWebhook(w).ok());
+    writer_ = std::make_unique<StoreWriter>(*store_);
+  }
+  void TearDown() override { writer_->Stop(); }
+
+  PublishRequest NewPublish() {
+    PublishRequest r;
+    r.event.id = Id();
+    r.event.organization_id = org_;
+    r.event.event_type = "order.created";
+    r.event.payload = "{}";
+    r.event.created_at = clock_.Now();
+    Delivery d;
+    d.id = Id();
+    d.event_id = r.event.id;
+    d.webhook_id = webhook_;
+    d.organization_id = org_;
+    d.next_attempt_at = d.created_at = clock_.Now();
+    r.deliveries.push_back(d);
+    return r;
+  }
+  AttemptOutcome Outcome(const std::string& delivery_id) {
+    AttemptOutcome o;
+    o.attempt.id = Id();
+    o.attempt.delivery_id = delivery_id;
+    o.attempt.organization_id = org_;
+    o.attempt.webhook_id = webhook_;
+    o.attempt.event_type = "order.created";
+    o.attempt.event_ref = "ref";
+    o.attempt.request_url = "https://example.com/hook";
+    o.attempt.status = o.delivery_status = DeliveryStatus::kSuccess;
+    o.attempt.attempt_number = o.attempts = 1;
+    o.attempt.created_at = o.next_attempt_at = clock_.Now();
+    return o;
+  }
+  std::string Id() {
+    clock_.Advance(Millis(1));
+    return NewId(clock_, random_);
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  SeededRandomForTest random_{21};
+  std::unique_ptr<sqlite::SqliteStore> store_;
+  std::unique_ptr<StoreWriter> writer_;
+  std::string org_, webhook_;
+};
+
+TEST_F(WriterTest, AfterCommitCallbacksRunOnceAfterEveryCallbackOfTheCommit) {
+  std::mutex mu;
+  std::vector<std::string> order;  // GUARDED_BY(mu)
+  auto note = [&](std::string what) {
+    std::lock_guard lock(mu);
+    order.push_back(std::move(what));
+  };
+  std::promise<void> handed_over;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(writer_->InCommitCallbacks());
+    note("done");
+    writer_->AfterCommitCallbacks([&] {
+      note("after");
+      handed_over.set_value();
+    });
+  });
+  handed_over.get_future().get();
+  writer_->Flush();
+  // A later commit does not run it again.
+  std::promise<void> second;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&&) { second.set_value(); });
+  second.get_future().get();
+  writer_->Flush();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"done", "after"}));
+}
+
+TEST_F(WriterTest, RecordBatchStoresEveryOutcome) {
+  std::vector<std::string> deliveries;
+  for (int i = 0; i < 3; ++i) {
+    PublishRequest p = NewPublish();
+    deliveries.push_back(p.deliveries.front().id);
+    std::promise<void> stored;
+    writer_->Publish(std::move(p), [&](Result<PublishResult>&& r) {
+      EXPECT_TRUE(r.ok());
+      stored.set_value();
+    });
+    stored.get_future().get();
+  }
+  std::vector<AttemptOutcome> batch;
+  for (const std::string& id : deliveries) batch.push_back(Outcome(id));
+  writer_->RecordBatch(std::move(batch));
+  writer_->RecordBatch({});  // nothing: no hand-off
+  writer_->Flush();
+  AttemptFilter f;
+  f.organization_id = org_;
+  f.limit = 100;
+  EXPECT_EQ(store_->ListAttempts(f)->size(), 3u);
+  EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
+}
+
+TEST_F(WriterTest, PublishRefusedWhileStoppingIsAnsweredAtOnceOutsideACommit) {
+  writer_->Stop();
+  bool answered = false;
+  bool in_commit = true;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    answered = true;
+    in_commit = writer_->InCommitCallbacks();
+    EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+  });
+  EXPECT_TRUE(answered);
+  EXPECT_FALSE(in_commit);
+  EXPECT_FALSE(writer_->InCommitCallbacks());
+}
+
+}  // namespace
+}  // namespace ulak::store
