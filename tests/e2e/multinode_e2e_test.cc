@@ -471,15 +471,14 @@ TEST_F(MultiNodeE2E, WebhookCreatedOnOneNodeReachesAnotherNodesPublishesWithinTh
 }
 
 // ---------------------------------------------------------------------------------------
-// Known bug (disabled until fixed; see the report of issue 6's multi-node tests): a webhook
-// changed or deleted through one node is not applied to the deliveries another node holds
-// in memory (queued or waiting for a retry). PatchWebhook/DeleteWebhook call
-// DeliveryEngine::UpdateWebhook/RemoveWebhook on the local engine only; other nodes keep
-// the ConfigPtr they loaded (Publisher/Claimer) with every held item, so they send to the
-// old URL, with the old secret, or to a deleted or disabled webhook.
+// Webhooks changed or deleted through one node apply to the deliveries another node holds
+// in memory (queued or waiting for a retry): the Claimer refreshes the configuration of held
+// webhooks once its cache expires (ClaimerOptions::config_ttl, 2 s), and a lease renewal
+// drops what the store no longer has open. The retries below wait 6 s, so the refresh has
+// margin on a loaded machine.
 //
 // A webhook changed on one node applies to the deliveries another node holds: node 2's
-// delivery fails and waits 3 s for its retry; meanwhile the webhook's URL is changed
+// delivery fails and waits 6 s for its retry; meanwhile the webhook's URL is changed
 // through node 1. The retry must go to the new URL.
 TEST_F(MultiNodeE2E, UrlChangedOnOneNodeAppliesToARetryHeldByAnother) {
   ASSERT_NO_FATAL_FAILURE(StartNodes(2));
@@ -487,7 +486,7 @@ TEST_F(MultiNodeE2E, UrlChangedOnOneNodeAppliesToARetryHeldByAnother) {
   sink_.SetBehaviour("/old", SinkBehaviour::Statuses({500}));
   const std::string webhook_id = CreateWebhookVia(
       0, sink_.Url("/old"),
-      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{3}}}}, {"max_retries", 1}});
+      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{6}}}}, {"max_retries", 1}});
   ASSERT_FALSE(webhook_id.empty());
   ASSERT_EQ(PublishVia(1, 11).status, 202);
   ASSERT_TRUE(sink_.WaitForCount("/old", 1));
@@ -504,15 +503,15 @@ TEST_F(MultiNodeE2E, UrlChangedOnOneNodeAppliesToARetryHeldByAnother) {
   EXPECT_EQ(sink_.Count("/old"), 1u) << "the retry went to the URL the webhook no longer has";
 }
 
-// Known bug, same cause (disabled until fixed): a webhook deleted through node 1 gets
-// nothing more from node 2, which holds one of its deliveries waiting for a retry.
+// A webhook deleted through node 1 gets nothing more from node 2, which holds one of its
+// deliveries waiting for a retry.
 TEST_F(MultiNodeE2E, WebhookDeletedOnOneNodeGetsNoRetryFromAnother) {
   ASSERT_NO_FATAL_FAILURE(StartNodes(2));
   ASSERT_NO_FATAL_FAILURE(CreateOrgVia(0));
   sink_.SetBehaviour("/gone", SinkBehaviour::Statuses({500}));
   const std::string webhook_id = CreateWebhookVia(
       0, sink_.Url("/gone"),
-      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{2}}}}, {"max_retries", 1}});
+      {{"retry_policy", json::object{{"kind", "custom"}, {"delays_s", json::array{6}}}}, {"max_retries", 1}});
   ASSERT_FALSE(webhook_id.empty());
   ASSERT_EQ(PublishVia(1, 12).status, 202);
   ASSERT_TRUE(sink_.WaitForCount("/gone", 1));
@@ -521,7 +520,10 @@ TEST_F(MultiNodeE2E, WebhookDeletedOnOneNodeGetsNoRetryFromAnother) {
 
   HttpResult r = CallNode(0, "DELETE", "/api/webhooks/" + webhook_id, org_key_);
   ASSERT_EQ(r.status, 204) << r.body;
-  std::this_thread::sleep_for(4s);  // the retry was due 2 s after the first try
+  // Node 2 learns of the deletion at its next lease renewal (every lease/3 = 1 s), or when
+  // its cached configuration expires (2 s); the retry is due 6 s after the first try, so a
+  // loaded machine still has margin. Then wait past the retry's due time.
+  std::this_thread::sleep_for(8s);
   EXPECT_EQ(sink_.Count("/gone"), 1u) << "a deleted webhook still received its retry";
 }
 
