@@ -89,6 +89,26 @@ TEST(Log, WritesOneJsonObjectPerLineWithRequestId) {
   EXPECT_NE(l.find(R"("n":3,"ok":true,"s":"a\nb")"), std::string::npos) << l;
 }
 
+// Found by fuzz_api: bytes that are not UTF-8 (a request path may carry any) made the JSON
+// that error answers and log lines are built with invalid.
+TEST(Log, JsonEscapingReplacesWhatIsNotUtf8) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"plain \"q\" \\ \n", "plain \\\"q\\\" \\\\ \\n"},
+      {"\xc3\xa7\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa7\xe2\x82\xac\xf0\x9f\x98\x80"},  // ç € 😀 kept
+      {"a\xcc", "a\\ufffd"},                 // truncated
+      {"\x80x", "\\ufffdx"},                 // stray continuation byte
+      {"\xc0\xaf", "\\ufffd\\ufffd"},         // overlong '/'
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},  // a surrogate
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // beyond U+10FFFF
+      {"\xff", "\\ufffd"},
+  };
+  for (const auto& [in, want] : cases) {
+    std::string out;
+    AppendJsonEscaped(out, in);
+    EXPECT_EQ(out, want) << in;
+  }
+}
+
 TEST(Config, LayersAreDefaultsThenFileThenEnvironment) {
   Config c;
   std::map<std::string, std::string> env = {{"ULAK_LISTEN", "0.0.0.0:9000"}, {"ULAK_MODE", "production"}};
