@@ -32,5 +32,21 @@ TEST(FieldReaders, NameTheFieldOnWrongTypeOrRange) {
   EXPECT_EQ(RequireString(obj, "absent").status().message(), "absent is required.");
 }
 
+// Found by fuzz_api: "timeout_seconds": 1e999 (infinity once parsed) was cast to an integer,
+// which is undefined behaviour. Doubles are checked before any cast.
+TEST(FieldReaders, IntegersOutOfRangeOfInt64AreRefusedWithoutACast) {
+  boost::json::object obj = *ParseJsonObject(
+      R"({"inf": 1e999, "ninf": -1e999, "huge": 1e300, "edge": 9223372036854775808.0, "low": -9.3e18,)"
+      R"( "frac": 2.5, "whole": 30.0, "min": -9223372036854775808.0})");
+  for (const char* field : {"inf", "ninf", "huge", "edge", "low", "frac"}) {
+    Status s = OptionalInt(obj, field, 1, 60).status();
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << field;
+    EXPECT_EQ(s.field(), field);
+    EXPECT_NE(s.message().find("must be an integer"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(**OptionalInt(obj, "whole", 1, 60), 30);
+  EXPECT_EQ(**OptionalInt(obj, "min", INT64_MIN, 0), INT64_MIN);
+}
+
 }  // namespace
 }  // namespace ulak::api
