@@ -156,6 +156,20 @@ TEST(Clock, ParsesRfc3339AndUnixSeconds) {
   EXPECT_FALSE(ParseTime("2024-01-02T10:00:00").has_value());
 }
 
+// Found by fuzz_api: "from=1010-01-01T00:00:00Z" overflowed the conversion to a TimePoint
+// (nanoseconds, 1677..2262): undefined behaviour. Such instants are refused instead.
+TEST(Clock, ParseTimeRefusesInstantsATimePointCannotHold) {
+  EXPECT_FALSE(ParseTime("1010-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("0000-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(ParseTime("2200-01-01T00:00:01Z").has_value());
+  EXPECT_FALSE(ParseTime("99999999999999").has_value());
+  EXPECT_FALSE(ParseTime("9223372036854775807").has_value());
+  EXPECT_EQ(ToUnixMillis(*ParseTime("1900-01-01T00:00:00Z")), -2'208'988'800'000);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("2200-01-01T00:00:00Z")), 7'258'118'400'000);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("7258118400")), 7'258'118'400'000);
+}
+
 }  // namespace
 }  // namespace ulak
 
