@@ -320,13 +320,28 @@ class Session {
     return out;
   }
 
+  // An organization's credential: the key or portal token, and the organization it opens.
+  struct Credential {
+    std::string secret;
+    std::string organization_id;
+  };
+  // The credential `who` names, if it is an organization's (O, o, P).
+  const Credential* OrganizationCredential(char who) const {
+    if (who == 'O' && !org_keys_.empty()) return &org_keys_.back();
+    if (who == 'o' && !org_keys_.empty()) return &org_keys_.front();
+    if (who == 'P' && !portal_tokens_.empty()) return &portal_tokens_.back();
+    return nullptr;
+  }
+
   std::string Authorization(char who) const {
-    auto last = [](const std::vector<std::string>& v, bool first) { return v.empty() ? std::string() : first ? v.front() : v.back(); };
     switch (who) {
       case 'A': return "Bearer " + std::string(kAdminKey);
-      case 'O': return "Bearer " + last(org_keys_, false);
-      case 'o': return "Bearer " + last(org_keys_, true);
-      case 'P': return "Bearer " + last(portal_tokens_, false);
+      case 'O':
+      case 'o':
+      case 'P': {
+        const Credential* c = OrganizationCredential(who);
+        return "Bearer " + (c != nullptr ? c->secret : std::string());
+      }
       case 'B': return "Bearer ulak_not_a_key_at_all_000000000000";
       case 'C': return "Bearer " + std::string(kCronSecret);
       default: return "";
@@ -376,11 +391,11 @@ class Session {
     http::Response response = got.get();
     if (calls->load() != 1) Fail("replied more than once", what);
     if (Tracing()) std::fprintf(stderr, "%s -> %d %s\n", what.c_str(), response.status, response.body.substr(0, 300).c_str());
-    Check(fr.method, what, response);
+    Check(fr.method, what, response, has_auth ? nullptr : OrganizationCredential(fr.who));
     Learn(fr.method, body_sent, response);
   }
 
-  void Check(http::Method method, const std::string& what, const http::Response& r) {
+  void Check(http::Method method, const std::string& what, const http::Response& r, const Credential* tenant) {
     const std::string where = what + " -> " + std::to_string(r.status) + "\n" + r.body;
     if (r.status < 100 || r.status > 599) Fail("invalid status", where);
     // A request inbox (/in/{id}) answers whatever status and body its owner configured.
@@ -409,10 +424,32 @@ class Session {
         Fail("error answer is not {\"error\":{\"code\",\"message\"}}", where);
       }
     }
+    if (tenant != nullptr && !tenant->organization_id.empty() && r.status < 300 && json && !inbox) {
+      CheckTenant(parsed, tenant->organization_id, where);
+    }
     if ((method == http::Method::kGet || method == http::Method::kHead) && r.status < 300) {
       for (const std::string& secret : secrets_) {
         if (r.body.find(secret) != std::string::npos) Fail("a secret came back in a GET", where + "\nsecret: " + secret);
       }
+    }
+  }
+
+  static std::string StringOr(const boost::json::value& v) {
+    return v.is_string() ? std::string(v.as_string()) : std::string();
+  }
+
+  // Every "organization_id" in an answer to an organization's credential names that
+  // organization: nobody reaches what is not theirs.
+  static void CheckTenant(const boost::json::value& v, const std::string& organization_id, const std::string& where) {
+    if (const boost::json::object* o = v.if_object()) {
+      for (const auto& [k, child] : *o) {
+        if (k == "organization_id" && child.is_string() && child.as_string() != organization_id) {
+          Fail("an organization's credential saw another organization's data", where + "\nexpected " + organization_id);
+        }
+        CheckTenant(child, organization_id, where);
+      }
+    } else if (const boost::json::array* a = v.if_array()) {
+      for (const auto& child : *a) CheckTenant(child, organization_id, where);
     }
   }
 
@@ -436,12 +473,19 @@ class Session {
           } else if (key.size() > 3 && key.ends_with("_id")) {
             RememberId(key, value);
           } else if (key == "api_key") {
-            org_keys_.push_back(value);
+            // Answers minting a key: {"organization":{"id"}, "api_key"} or {"key":{"organization_id"}, "api_key"}.
+            std::string org;
+            if (const auto* x = o->if_contains("organization"); x != nullptr && x->is_object() && x->as_object().contains("id")) {
+              org = StringOr(x->as_object().at("id"));
+            } else if (const auto* k = o->if_contains("key"); k != nullptr && k->is_object() && k->as_object().contains("organization_id")) {
+              org = StringOr(k->as_object().at("organization_id"));
+            }
+            org_keys_.push_back({value, org});
             AddSecret(value);
           } else if (key == "secret_key" || key == "standard_webhooks_secret") {
             AddSecret(value);
           } else if (key == "url" && value.rfind("/ui/#portal=", 0) == 0) {
-            portal_tokens_.push_back(value.substr(12));
+            portal_tokens_.push_back({value.substr(12), o->contains("organization_id") ? StringOr(o->at("organization_id")) : ""});
           }
         }
         Walk(child, key);
@@ -518,8 +562,8 @@ class Session {
   std::unique_ptr<api::ApiContext> ctx_;
   std::unique_ptr<http::Router> router_;
   std::map<std::string, std::vector<std::string>> ids_;
-  std::vector<std::string> org_keys_;
-  std::vector<std::string> portal_tokens_;
+  std::vector<Credential> org_keys_;
+  std::vector<Credential> portal_tokens_;
   std::vector<std::string> secrets_;
 };
 
