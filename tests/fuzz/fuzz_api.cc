@@ -19,11 +19,13 @@
 // {id~2} the one before it; {organization.id}, {webhook_id}, {key.id}... likewise for any
 // "<key>.id" or "*_id" member seen.
 //
-// Invariants (a violation traps): no handler throws or forgets to answer; no 500, and no
+// Invariants (a violation traps): no handler throws or forgets to answer (8 s); no 500, and no
 // 5xx but 503 (nothing injects store faults here); every status is 100..599 and every
 // response header is sendable; every JSON answer parses; every error answer is exactly
 // {"error":{"code":"...","message":"..."}}; a secret the API minted or was given (API keys,
-// webhook secrets, custom header values, source secrets) never appears in a later GET.
+// webhook secrets, custom header values, source secrets, template credentials) never appears
+// in a later GET; an answer to an organization's key or portal token never carries another
+// organization's "organization_id".
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -387,7 +389,7 @@ class Session {
     } catch (...) {
       Fail("a handler threw (the server answers 500)", what);
     }
-    if (got.wait_for(std::chrono::seconds(5)) != std::future_status::ready) Fail("no answer within 5 s", what);
+    if (got.wait_for(std::chrono::seconds(8)) != std::future_status::ready) Fail("no answer within 8 s", what);
     http::Response response = got.get();
     if (calls->load() != 1) Fail("replied more than once", what);
     if (Tracing()) std::fprintf(stderr, "%s -> %d %s\n", what.c_str(), response.status, response.body.substr(0, 300).c_str());
