@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/log.h"
 #include "shape/json_number.h"
 #include <boost/json/stream_parser.hpp>
 
@@ -142,6 +143,31 @@ http::Response NoContent() {
   r.status = 204;
   r.content_type.clear();
   return r;
+}
+
+bool IsUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string ToUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace ulak::api

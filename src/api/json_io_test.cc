@@ -48,5 +48,20 @@ TEST(FieldReaders, IntegersOutOfRangeOfInt64AreRefusedWithoutACast) {
   EXPECT_EQ(**OptionalInt(obj, "min", INT64_MIN, 0), INT64_MIN);
 }
 
+// Found by fuzz_api: an Idempotency-Key header and an incoming provider's id header with bytes
+// that are not UTF-8 were written raw into JSON answers (GET /api/incoming/logs), which then
+// did not parse. Such header text is now checked with IsUtf8 or made valid with ToUtf8.
+TEST(Utf8, ChecksAndRepairsHeaderText) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("order-7 \xc3\xa7\xe2\x82\xac\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsUtf8("\xff\xfe"));
+  EXPECT_FALSE(IsUtf8("a\xcc"));
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_EQ(ToUtf8("ok \xc3\xa7"), "ok \xc3\xa7");
+  EXPECT_EQ(ToUtf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(ToUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_TRUE(IsUtf8(ToUtf8("\x80\xff\xf4\x90\x80\x80 x")));
+}
+
 }  // namespace
 }  // namespace ulak::api
