@@ -26,7 +26,10 @@
 // webhook secrets, custom header values, source secrets, template credentials) never appears
 // in a later GET; an answer to an organization's key or portal token never carries another
 // organization's "organization_id".
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <boost/json.hpp>
 
@@ -120,9 +123,19 @@ Process& TheProcess() {
     if (!box.ok()) Fail("setup", box.status().message());
     out->box = std::make_shared<const crypto::SecretBox>(std::move(box).value());
     const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/ulak_fuzz_api.XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) Fail("setup", "mkdtemp");
-    out->dir = pattern;
+    const std::filesystem::path parent(base != nullptr ? base : "/tmp");
+    // One directory per process, named by its pid. A run that trapped (a finding) or was
+    // killed at its timeout left its directory behind: removed here once its process is gone.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("ulak_fuzz_api.", 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + 14, nullptr, 10);
+      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
+    }
+    out->dir = (parent / ("ulak_fuzz_api." + std::to_string(getpid()))).string();
+    std::filesystem::remove_all(out->dir, ec);
+    if (!std::filesystem::create_directory(out->dir, ec)) Fail("setup", "cannot create " + out->dir);
     out->template_db = out->dir + "/template.db";
     out->db = out->dir + "/api.db";
     {
