@@ -63,6 +63,10 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
       if (key->size() > kMaxEventIdLength) {
         return InvalidArgument("The Idempotency-Key header must be at most 255 characters.").WithField("Idempotency-Key");
       }
+      // It becomes the event's event_id, shown in JSON (found by fuzz_api: raw bytes made it invalid).
+      if (!IsUtf8(*key)) {
+        return InvalidArgument("The Idempotency-Key header must be UTF-8 text.").WithField("Idempotency-Key");
+      }
       event_id = std::string(*key);
     }
   }

@@ -45,9 +45,10 @@ int RejectionStatus(incoming::Provider provider) {
 }
 
 // Text that came from a sender, made safe to store and show: control characters (NUL
-// cannot go into a PostgreSQL TEXT) escaped as JSON escapes them, at most 200 bytes.
+// cannot go into a PostgreSQL TEXT) escaped as JSON escapes them, bytes that are not UTF-8
+// replaced by U+FFFD (JSON answers show it), at most 200 bytes.
 std::string Printable(std::string_view text) {
-  std::string quoted = shape::SerializeJson(boost::json::string(text.substr(0, 200)));
+  std::string quoted = shape::SerializeJson(boost::json::string(ToUtf8(text.substr(0, 200))));
   return quoted.substr(1, quoted.size() - 2);
 }
 
@@ -132,6 +133,14 @@ void Receive(ApiContext& ctx, const ParsedSource& parsed, http::Request&& reques
                "\" is not valid: it must be dot-separated letters, digits, _, -, : or / (at most 200 characters); "
                "map the provider's type to a valid one with the source's event_map.",
            400, "invalid_event_type", reply);
+    return;
+  }
+  // A provider's event id from a header (webhook-id, X-GitHub-Delivery, an hmac source's
+  // id_header...) may carry any bytes; it becomes the event's event_id, shown in JSON.
+  if (!IsUtf8(verified->provider_event_id)) {
+    row.provider_event_id = Printable(row.provider_event_id);
+    row.event_type = Printable(row.event_type);
+    Reject(ctx, row, source, "The provider's event id is not UTF-8 text.", 400, "invalid_payload", reply);
     return;
   }
   row.body = std::move(request.body);

@@ -2,6 +2,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cmath>
+
+#include "common/log.h"
 #include "shape/json_number.h"
 #include <boost/json/stream_parser.hpp>
 
@@ -40,6 +43,12 @@ const char* KindName(const boost::json::value& v) {
 Status WrongType(std::string_view field, const char* expected, const boost::json::value& got) {
   return InvalidArgument(std::string(field) + " must be " + expected + ", not " + KindName(got) + ".")
       .WithField(std::string(field));
+}
+
+// Whether d is a whole number an int64_t holds. Checked before any cast: casting a double out
+// of range (1e999 parses as infinity) is undefined behaviour (found by fuzz_api).
+bool IsInt64Valued(double d) {
+  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d);
 }
 
 }  // namespace
@@ -97,7 +106,7 @@ Result<std::optional<int64_t>> OptionalInt(const boost::json::object& obj, std::
     n = v->get_int64();
   } else if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
     n = static_cast<int64_t>(v->get_uint64());
-  } else if (v->is_double() && v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
+  } else if (v->is_double() && IsInt64Valued(v->get_double())) {
     n = static_cast<int64_t>(v->get_double());
   } else {
     return WrongType(field, "an integer", *v);
@@ -134,6 +143,31 @@ http::Response NoContent() {
   r.status = 204;
   r.content_type.clear();
   return r;
+}
+
+bool IsUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string ToUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace ulak::api

@@ -39,4 +39,11 @@ http::Response JsonResponse(int status, const boost::json::value& body, const sh
 // 204 with no body: the answer to a DELETE.
 http::Response NoContent();
 
+// Whether text is well-formed UTF-8. Strings from a JSON body always are; header values and
+// decoded paths need not be, and Boost.JSON writes a string's bytes as they are, so text from
+// there is checked (or made valid) before it goes into an answer.
+bool IsUtf8(std::string_view text);
+// text with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string ToUtf8(std::string_view text);
+
 }  // namespace ulak::api

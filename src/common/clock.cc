@@ -40,12 +40,18 @@ std::string FormatRfc3339(TimePoint t) {
   return out;
 }
 
+// The instants ParseTime accepts: 1900-01-01T00:00:00Z up to 2200-01-01T00:00:00Z. A TimePoint
+// (nanoseconds) holds only 1677..2262, and callers add periods to what they parse; beyond it
+// the conversions overflowed (undefined behaviour, found by fuzz_api with "from=1010-...").
+constexpr int64_t kMinParsedSecs = -2'208'988'800;
+constexpr int64_t kMaxParsedSecs = 7'258'118'400;
+
 std::optional<TimePoint> ParseTime(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text.find_first_not_of("0123456789") == std::string_view::npos) {
     int64_t secs = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    if (ec != std::errc() || end != text.data() + text.size() || secs > kMaxParsedSecs) return std::nullopt;
     return FromUnixMillis(secs * 1000);
   }
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
@@ -95,6 +101,7 @@ std::optional<TimePoint> ParseTime(std::string_view text) {
   tm.tm_min = min;
   tm.tm_sec = sec;
   const int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  if (secs < kMinParsedSecs || secs > kMaxParsedSecs) return std::nullopt;
   return FromUnixMillis(secs * 1000 + millis);
 }
 

@@ -89,6 +89,26 @@ TEST(Log, WritesOneJsonObjectPerLineWithRequestId) {
   EXPECT_NE(l.find(R"("n":3,"ok":true,"s":"a\nb")"), std::string::npos) << l;
 }
 
+// Found by fuzz_api: bytes that are not UTF-8 (a request path may carry any) made the JSON
+// that error answers and log lines are built with invalid.
+TEST(Log, JsonEscapingReplacesWhatIsNotUtf8) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"plain \"q\" \\ \n", "plain \\\"q\\\" \\\\ \\n"},
+      {"\xc3\xa7\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa7\xe2\x82\xac\xf0\x9f\x98\x80"},  // ç € 😀 kept
+      {"a\xcc", "a\\ufffd"},                 // truncated
+      {"\x80x", "\\ufffdx"},                 // stray continuation byte
+      {"\xc0\xaf", "\\ufffd\\ufffd"},         // overlong '/'
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},  // a surrogate
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // beyond U+10FFFF
+      {"\xff", "\\ufffd"},
+  };
+  for (const auto& [in, want] : cases) {
+    std::string out;
+    AppendJsonEscaped(out, in);
+    EXPECT_EQ(out, want) << in;
+  }
+}
+
 TEST(Config, LayersAreDefaultsThenFileThenEnvironment) {
   Config c;
   std::map<std::string, std::string> env = {{"ULAK_LISTEN", "0.0.0.0:9000"}, {"ULAK_MODE", "production"}};
@@ -134,6 +154,20 @@ TEST(Clock, ParsesRfc3339AndUnixSeconds) {
   EXPECT_FALSE(ParseTime("yesterday").has_value());
   EXPECT_FALSE(ParseTime("2024-13-02T10:00:00Z").has_value());
   EXPECT_FALSE(ParseTime("2024-01-02T10:00:00").has_value());
+}
+
+// Found by fuzz_api: "from=1010-01-01T00:00:00Z" overflowed the conversion to a TimePoint
+// (nanoseconds, 1677..2262): undefined behaviour. Such instants are refused instead.
+TEST(Clock, ParseTimeRefusesInstantsATimePointCannotHold) {
+  EXPECT_FALSE(ParseTime("1010-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("0000-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(ParseTime("2200-01-01T00:00:01Z").has_value());
+  EXPECT_FALSE(ParseTime("99999999999999").has_value());
+  EXPECT_FALSE(ParseTime("9223372036854775807").has_value());
+  EXPECT_EQ(ToUnixMillis(*ParseTime("1900-01-01T00:00:00Z")), -2'208'988'800'000);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("2200-01-01T00:00:00Z")), 7'258'118'400'000);
+  EXPECT_EQ(ToUnixMillis(*ParseTime("7258118400")), 7'258'118'400'000);
 }
 
 }  // namespace

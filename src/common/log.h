@@ -56,6 +56,13 @@ class ScopedRequestId {
 };
 
 // Appends s to out as a JSON string literal body (no quotes), escaping as RFC 8259 requires.
+// Bytes that are not well-formed UTF-8 (a request path may carry any) become U+FFFD, so the
+// result is always valid JSON text.
 void AppendJsonEscaped(std::string& out, std::string_view s);
+
+// The length of the well-formed UTF-8 sequence at the start of s (1 to 4), or 0 if there is
+// none there (a stray continuation byte, an overlong form, a surrogate, a truncated sequence).
+// REQUIRES: !s.empty().
+size_t Utf8SequenceLength(std::string_view s);
 
 }  // namespace ulak

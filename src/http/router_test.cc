@@ -41,6 +41,15 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(Dispatched(router, Method::kHead, "/a").status, 200);  // HEAD served by GET
 }
 
+// Found by fuzz_api: a path with bytes that are not UTF-8 ("/a%CC") was echoed raw into the
+// 404's message, so the error answer was not valid JSON.
+TEST(Router, NotFoundForAPathThatIsNotUtf8IsStillValidJson) {
+  Router router;
+  Response missing = Dispatched(router, Method::kGet, std::string("/a\xcc\xcc/\xc3\xa7"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("/a\\ufffd\\ufffd/\xc3\xa7."), std::string::npos) << missing.body;
+}
+
 TEST(Message, ParsesQueryWithEscapes) {
   auto q = ParseQuery("a=1&b=x%20y+z&empty=&flag&c=%zz");
   ASSERT_EQ(q.size(), 5u);
