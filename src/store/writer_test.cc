@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/sample_rows.h"
 #include "support/temp_dir.h"
 
 namespace ulak::store {
@@ -24,16 +25,8 @@ class WriterTest : public ::testing::Test {
     ASSERT_TRUE(store_->Migrate().ok());
     org_ = Id();
     ASSERT_TRUE(store_->CreateOrganization({org_, "org", clock_.Now()}, {Id(), org_, "h", "p", clock_.Now()}).ok());
-    Webhook w;
-    w.id = webhook_ = Id();
-    w.organization_id = org_;
-    w.name = "hook";
-    w.url = "https://example.com/hook";
-    w.secret_key = std::string(64, 'a');
-    w.events_json = R"(["*"])";
-    w.custom_headers_json = "{}";
-    w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
-    w.created_at = w.updated_at = clock_.Now();
+    webhook_ = Id();
+    Webhook w = ulak::testing::SampleWebhook(webhook_, org_, clock_.Now());
     ASSERT_TRUE(store_->CreateWebhook(w).ok());
     writer_ = std::make_unique<StoreWriter>(*store_);
   }

@@ -8,6 +8,7 @@
 #include "store/conformance.h"
 #include "store/faulty_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/sample_rows.h"
 #include "support/temp_dir.h"
 
 namespace ulak::store::testing {
@@ -33,16 +34,7 @@ class BatchFixture {
   explicit BatchFixture(Store& store) : store_(store) {
     org = Id();
     EXPECT_TRUE(store_.CreateOrganization({org, "org", clock.Now()}, {Id(), org, "hash-" + org, "ulak_x", clock.Now()}).ok());
-    Webhook w;
-    w.id = webhook = Id();
-    w.organization_id = org;
-    w.name = "hook";
-    w.url = "https://example.com/hook";
-    w.secret_key = std::string(64, 'a');
-    w.events_json = R"(["*"])";
-    w.custom_headers_json = "{}";
-    w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
-    w.created_at = w.updated_at = clock.Now();
+    Webhook w = ulak::testing::SampleWebhook(webhook = Id(), org, clock.Now());
     EXPECT_TRUE(store_.CreateWebhook(w).ok());
     PublishRequest first = NewPublish();
     EXPECT_TRUE(store_.Publish({first}).ok());

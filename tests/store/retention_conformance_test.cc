@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "store/conformance.h"
 #include "store/retention.h"
+#include "support/sample_rows.h"
 
 namespace ulak::store::testing {
 namespace {
@@ -31,16 +32,7 @@ class RetentionFixture {
     return org.id;
   }
   std::string NewWebhook(const std::string& org) {
-    Webhook w;
-    w.id = Id();
-    w.organization_id = org;
-    w.name = "hook";
-    w.url = "https://example.com/hook";
-    w.secret_key = std::string(64, 'a');
-    w.events_json = R"(["*"])";
-    w.custom_headers_json = "{}";
-    w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
-    w.created_at = w.updated_at = clock.Now();
+    Webhook w = ulak::testing::SampleWebhook(Id(), org, clock.Now());
     EXPECT_TRUE(store_.CreateWebhook(w).ok());
     return w.id;
   }

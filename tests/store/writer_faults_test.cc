@@ -11,6 +11,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "store/writer.h"
 #include "support/postgres_cluster.h"
+#include "support/sample_rows.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -45,16 +46,8 @@ class WriterFaultsTest : public ::testing::TestWithParam<std::tuple<std::string,
     org_ = Id();
     ASSERT_TRUE(faulty_->CreateOrganization({org_, "org", clock_.Now()},
                                             {Id(), org_, "hash-" + org_, "ulak_x", clock_.Now()}).ok());
-    Webhook w;
-    w.id = webhook_ = Id();
-    w.organization_id = org_;
-    w.name = "hook";
-    w.url = "https://example.com/hook";
-    w.secret_key = std::string(64, 'a');
-    w.events_json = R"(["*"])";
-    w.custom_headers_json = "{}";
-    w.retry_policy_json = R"({"kind":"fixed","delays_s":[60]})";
-    w.created_at = w.updated_at = clock_.Now();
+    webhook_ = Id();
+    Webhook w = ulak::testing::SampleWebhook(webhook_, org_, clock_.Now());
     ASSERT_TRUE(faulty_->CreateWebhook(w).ok());
   }
 
