@@ -65,8 +65,9 @@ class PgColumns final : public sql::ParamWriter {
   int rows() const { return rows_; }
   // Appends one array parameter per column to p, in column order.
   void AddTo(Params& p) const {
-    for (const std::string& c : columns_) p.Add(c + "}");
+    for (size_t i = 0; i < columns_.size(); ++i) p.Add(Literal(i));
   }
+  std::string Literal(size_t column) const { return columns_.at(column) + "}"; }
 
  private:
   // REQUIRES: fewer values than columns written in this row (at() throws otherwise: a bug).

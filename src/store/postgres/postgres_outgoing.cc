@@ -21,7 +21,8 @@ namespace {
 // The rows and most statements are shared with SQLite (store/sql/, written with ?N and
 // rendered by sql::ForPostgres); what is left in this file is what PostgreSQL says
 // differently: ON CONFLICT ... RETURNING to tell what an INSERT did, pg_notify for other
-// nodes, GREATEST, COUNT(*) FILTER, NULL for "no LIMIT".
+// nodes, GREATEST, COUNT(*) FILTER, NULL for "no LIMIT", and a writer round's rows sent as
+// arrays, one statement per kind (pg_columns.h).
 using sql::ForPostgres;
 
 Webhook ReadWebhook(const PgResult& r, int row) { return sql::ReadWebhook(PgRow(r, row)); }
