@@ -203,6 +203,72 @@ TEST_P(StoreConformanceTest, OutcomesOfOneBatchFoldIntoTheirWebhookRowAsOneByOne
   EXPECT_EQ(untouched->last_failure_at, std::nullopt);
 }
 
+// Texts come back as written, whatever they hold: PostgreSQL sends a batch's rows as array
+// literals (postgres/pg_columns.h), where quotes, backslashes, braces, commas and the word
+// NULL mean something.
+TEST_P(StoreConformanceTest, TextsWithQuotesBackslashesBracesAndTheWordNullRoundTrip) {
+  ContractsFixture f(*store_);
+  const std::string org = f.NewOrganization();
+  const Webhook w = f.NewWebhook(org);
+  const std::string tricky = "a\"b\\c,{d} NULL";
+  PublishRequest r = f.NewPublish(w, "NULL");
+  r.event.event_type = tricky;
+  r.event.payload = "{\"k\":\"\\\\\"}";
+  ASSERT_TRUE(store_->Publish({r, f.NewPublish(w, "\"")}).ok());
+  Result<Event> got = store_->GetEvent(org, r.event.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->event_type, tricky);
+  EXPECT_EQ(got->event_id, "NULL");
+  EXPECT_EQ(got->payload, r.event.payload);
+
+  AttemptOutcome o = f.Outcome(r.deliveries[0], DeliveryStatus::kRetrying, 1);
+  o.attempt.error_message = "NULL";
+  o.attempt.request_signature = tricky;
+  ASSERT_TRUE(store_->RecordOutcomes({o}).ok());
+  AttemptFilter filter;
+  filter.organization_id = org;
+  filter.limit = 10;
+  Result<std::vector<Attempt>> attempts = store_->ListAttempts(filter);
+  ASSERT_TRUE(attempts.ok()) << attempts.status().ToString();
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].error_message, "NULL");
+  EXPECT_EQ((*attempts)[0].request_signature, tricky);
+}
+
+// store.h: RecordOutcomes applies a batch's outcomes as if one by one, in order, also when
+// one delivery has several in the batch (PostgreSQL moves each delivery at most once per
+// multi-row UPDATE, so the later outcome must still win), and an attempt id given twice is
+// stored once. A cancelled delivery stays cancelled.
+TEST_P(StoreConformanceTest, SeveralOutcomesOfOneDeliveryInOneBatchApplyInOrder) {
+  ContractsFixture f(*store_);
+  const std::string org = f.NewOrganization();
+  const Webhook w = f.NewWebhook(org);
+  const Delivery d = f.Published(w), cancelled = f.Published(w);
+  AttemptOutcome first = f.Outcome(d, DeliveryStatus::kRetrying, 1);
+  f.clock.Advance(seconds(1));
+  AttemptOutcome second = f.Outcome(d, DeliveryStatus::kSuccess, 2);
+  AttemptOutcome other = f.Outcome(cancelled, DeliveryStatus::kRetrying, 1);
+  ASSERT_TRUE(store_->RecordOutcomes({first, other, second, first}).ok());
+  EXPECT_EQ(store_->GetDelivery("", d.id)->delivery.status, DeliveryStatus::kSuccess);
+  EXPECT_EQ(store_->GetDelivery("", d.id)->delivery.attempts, 2);
+
+  ASSERT_TRUE(store_->CancelPendingDeliveries(w.id).ok());
+  f.clock.Advance(seconds(1));
+  AttemptOutcome later = f.Outcome(cancelled, DeliveryStatus::kRetrying, 2);
+  f.clock.Advance(seconds(1));
+  AttemptOutcome last = f.Outcome(cancelled, DeliveryStatus::kFailed, 3);
+  ASSERT_TRUE(store_->RecordOutcomes({later, last}).ok());
+  EXPECT_EQ(store_->GetDelivery("", cancelled.id)->delivery.status, DeliveryStatus::kCancelled);
+  EXPECT_EQ(store_->GetDelivery("", cancelled.id)->delivery.attempts, 3);
+
+  AttemptFilter filter;
+  filter.organization_id = org;
+  filter.limit = 10;
+  Result<std::vector<Attempt>> attempts = store_->ListAttempts(filter);
+  ASSERT_TRUE(attempts.ok()) << attempts.status().ToString();
+  EXPECT_EQ(attempts->size(), 5u) << "first, second, other, later, last: the repeated id once";
+}
+
 // store.h: CommitBatch: on error nothing of either half is stored; here the failing
 // outcome comes after good ones of the same batch: their attempts, delivery updates and
 // webhook times are rolled back with it.

@@ -1,9 +1,13 @@
 // PostgresStore: webhooks, events, deliveries and attempt logs.
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "store/idempotency_key.h"
 #include "store/postgres/delivery_rows.h"
 #include "store/postgres/page.h"
+#include "store/postgres/pg_columns.h"
 #include "store/postgres/postgres_store.h"
 #include "store/postgres/sql_io.h"
 #include "store/sql/dialect.h"
@@ -17,7 +21,8 @@ namespace {
 // The rows and most statements are shared with SQLite (store/sql/, written with ?N and
 // rendered by sql::ForPostgres); what is left in this file is what PostgreSQL says
 // differently: ON CONFLICT ... RETURNING to tell what an INSERT did, pg_notify for other
-// nodes, GREATEST, COUNT(*) FILTER, NULL for "no LIMIT".
+// nodes, GREATEST, COUNT(*) FILTER, NULL for "no LIMIT", and a writer round's rows sent as
+// arrays, one statement per kind (pg_columns.h).
 using sql::ForPostgres;
 
 Webhook ReadWebhook(const PgResult& r, int row) { return sql::ReadWebhook(PgRow(r, row)); }
@@ -117,93 +122,181 @@ Result<std::vector<PublishResult>> PostgresStore::CommitBatch(const std::vector<
 }
 
 // REQUIRES: inside a transaction on conn.
-Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& connection,
+// One INSERT for the batch's events and one for their deliveries, whatever the batch's size
+// (multi-row statements over unnest, pg_columns.h); only a duplicate's read-back and the
+// incoming rows (incoming webhooks) go one by one.
+Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
                                                             const std::vector<PublishRequest>& requests,
                                                             bool& unclaimed_work) {
-  Connection* conn = &connection;
-  // The unique index decides (ON CONFLICT), and RETURNING tells whether this INSERT did.
-  static const std::string insert_event = sql::kInsertEvent.postgres() +
-      " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
-  std::vector<PublishResult> results;
-  results.reserve(requests.size());
+  if (requests.empty()) return std::vector<PublishResult>();
+  // The unique index decides (ON CONFLICT), not an earlier SELECT: a key inserted earlier in
+  // this statement (DO NOTHING skips a row whose key an earlier row of the same INSERT took),
+  // by an earlier commit or by another node's transaction in flight (the INSERT waits for
+  // it) makes its row do nothing; RETURNING names the rows inserted, and the others are
+  // read back.
+  static const std::string insert_events =
+      "INSERT INTO events(id, organization_id, event_type, event_id, payload, deliveries, created_at, "
+      "idempotency_key) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], "
+      "$6::integer[], $7::bigint[], $8::bytea[]) "
+      "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
+  static const std::string insert_deliveries =
+      "INSERT INTO deliveries(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, "
+      "created_at, updated_at, claimed_by, lease_until) "
+      "SELECT id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, created_at, created_at, "
+      "claimed_by, lease_until FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+      "$6::integer[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[]) "
+      "AS u(id, event_id, webhook_id, organization_id, status, attempts, next_attempt_at, created_at, claimed_by, "
+      "lease_until)";
+  PgColumns events(8);
+  std::vector<std::string> keys;  // the compact de-duplication key of each request, "" for none
+  keys.reserve(requests.size());
   for (const PublishRequest& req : requests) {
     const Event& e = req.event;
-    // The unique index decides, not an earlier SELECT: a key inserted by this batch, by an
-    // earlier commit or by another node's transaction in flight (the INSERT waits for it)
-    // makes this INSERT do nothing, and the row is then read back.
-    Params p;
-    p.Add(e.id).Add(e.organization_id).Add(e.event_type);
-    if (e.event_id.empty()) {
-      p.AddNull();
-    } else {
-      p.Add(e.event_id);
-    }
-    p.AddBytes(e.payload).Add(static_cast<int64_t>(req.deliveries.size())).Add(ToUnixMillis(e.created_at));
     // De-duplicated by the compact key (store/idempotency_key.h); the texts confirm it.
-    const std::string key = e.event_id.empty() ? std::string() : IdempotencyKey(e.organization_id, e.event_id);
-    if (key.empty()) {
-      p.AddNull();
+    keys.push_back(e.event_id.empty() ? std::string() : IdempotencyKey(e.organization_id, e.event_id));
+    events.Text(e.id).Text(e.organization_id).Text(e.event_type);
+    if (e.event_id.empty()) {
+      events.Null();
     } else {
-      p.AddBytes(key);
+      events.Text(e.event_id);
     }
-    ULAK_ASSIGN_OR_RETURN(PgResult inserted, conn->Query(insert_event, p));
-    if (inserted.rows() == 0) {
-      ULAK_ASSIGN_OR_RETURN(PgResult found, conn->Query(sql::kFindEventByEventId.postgres(),
-          Params().Add(e.organization_id).Add(e.event_id).AddBytes(key)));
+    events.Bytes(e.payload).Int(static_cast<int64_t>(req.deliveries.size())).Time(e.created_at);
+    if (keys.back().empty()) {
+      events.Null();
+    } else {
+      events.Bytes(keys.back());
+    }
+    events.EndRow();
+  }
+  Params event_params;
+  events.AddTo(event_params);
+  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_events, event_params));
+  std::unordered_set<std::string> inserted;
+  for (int row = 0; row < inserted_rows.rows(); ++row) inserted.insert(inserted_rows.Text(row, 0));
+
+  std::vector<PublishResult> results;
+  results.reserve(requests.size());
+  PgColumns deliveries(10);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const PublishRequest& req = requests[i];
+    const Event& e = req.event;
+    if (inserted.count(e.id) == 0) {
+      ULAK_ASSIGN_OR_RETURN(PgResult found, conn.Query(sql::kFindEventByEventId.postgres(),
+          Params().Add(e.organization_id).Add(e.event_id).AddBytes(keys[i])));
       if (found.rows() == 0) return Internal("event " + e.event_id + " conflicted but cannot be read");
       results.push_back(PublishResult{ReadEvent(found, 0), true, {}});
       if (req.incoming) {
         IncomingRequest incoming = *req.incoming;
         incoming.status = IncomingStatus::kDuplicate;
         incoming.event_id = results.back().event.id;
-        ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+        ULAK_RETURN_IF_ERROR(InsertIncoming(conn, incoming));
       }
       continue;
     }
     for (const Delivery& d : req.deliveries) {
-      ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
+      sql::WriteDelivery(deliveries, d);
+      deliveries.EndRow();
       unclaimed_work = unclaimed_work || d.claimed_by.empty();
     }
     if (req.incoming) {
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
       incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming, e.payload));
+      ULAK_RETURN_IF_ERROR(InsertIncoming(conn, incoming, e.payload));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());
     results.push_back(PublishResult{std::move(stored), false, req.deliveries});
   }
+  if (deliveries.rows() > 0) {
+    Params p;
+    deliveries.AddTo(p);
+    ULAK_RETURN_IF_ERROR(conn.Query(insert_deliveries, p).status());
+  }
   return results;
 }
 
 // REQUIRES: inside a transaction on conn.
+// One INSERT for the batch's attempts, one UPDATE for their deliveries (one more for each
+// further outcome of a delivery already in the batch, so each statement moves a delivery at
+// most once and later outcomes see earlier ones, as one by one), one UPDATE for the webhooks.
 Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes) {
-  static const std::string insert_sql = sql::kAttemptInsert.postgres() + " RETURNING id";
-  const std::string& delivery_sql = sql::kOutcomeDeliveryUpdate.postgres();
-  static const std::string touch_sql = ForPostgres(sql::WebhookTouchSql(sql::Dialect::kPostgres));
+  if (outcomes.empty()) return Status::Ok();
+  static const std::string insert_attempts =
+      "INSERT INTO attempts(id, delivery_id, organization_id, webhook_id, event_type, event_ref, request_url, "
+      "request_signature, response_status, response_body, response_time_ms, status, attempt_number, "
+      "error_message, delivered_at, next_retry_at, created_at, request_method, request_body) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+      "$8::text[], $9::integer[], $10::bytea[], $11::bigint[], $12::text[], $13::integer[], $14::text[], "
+      "$15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::bytea[]) "
+      "ON CONFLICT (id) DO NOTHING RETURNING id";
+  // sql::kOutcomeDeliveryUpdate, row by row from unnest (the same 7 values, WriteOutcomeDelivery).
+  static const std::string update_deliveries =
+      "UPDATE deliveries d SET status = CASE WHEN d.status = 'cancelled' THEN d.status ELSE u.status END, "
+      "attempts = u.attempts, next_attempt_at = u.next_attempt_at, updated_at = u.updated_at, "
+      "claimed_by = CASE WHEN u.finished THEN NULL ELSE d.claimed_by END, "
+      "lease_until = CASE WHEN u.finished THEN NULL ELSE COALESCE(u.lease_until, d.lease_until) END "
+      "FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[], $5::bigint[], $6::boolean[], $7::bigint[]) "
+      "AS u(id, status, attempts, next_attempt_at, updated_at, finished, lease_until) WHERE d.id = u.id";
+  // sql::WebhookTouchSql, row by row from unnest (WriteWebhookTouch's 10 values). The
+  // webhook rows are locked first, in id order (the CTE: LockRows sits above its sort), so
+  // two nodes' batches never lock them in opposite orders (see sql::WebhookTouches).
+  static const std::string update_webhooks =
+      "WITH u AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::bigint[], $5::bigint[], "
+      "$6::bigint[], $7::boolean[], $8::integer[], $9::bigint[], $10::bigint[]) AS u(id, last_triggered_at, streak, "
+      "first_failure_at, last_success_at, last_failure_at, has_breaker, breaker_streak, breaker_cooldown_ms, "
+      "paused_until)), "
+      "locked AS MATERIALIZED (SELECT id FROM webhooks WHERE id IN (SELECT id FROM u) ORDER BY id FOR NO KEY UPDATE) "
+      "UPDATE webhooks w SET last_triggered_at = GREATEST(COALESCE(w.last_triggered_at, 0), u.last_triggered_at), "
+      "consecutive_failures = COALESCE(u.streak, w.consecutive_failures), "
+      "first_failure_at = CASE WHEN u.streak IS NULL THEN w.first_failure_at ELSE u.first_failure_at END, "
+      "last_success_at = NULLIF(GREATEST(COALESCE(w.last_success_at, 0), COALESCE(u.last_success_at, 0)), 0), "
+      "last_failure_at = NULLIF(GREATEST(COALESCE(w.last_failure_at, 0), COALESCE(u.last_failure_at, 0)), 0), "
+      "breaker_streak = CASE WHEN u.has_breaker THEN u.breaker_streak ELSE w.breaker_streak END, "
+      "breaker_cooldown_ms = CASE WHEN u.has_breaker THEN u.breaker_cooldown_ms ELSE w.breaker_cooldown_ms END, "
+      "paused_until = CASE WHEN u.has_breaker THEN u.paused_until ELSE w.paused_until END "
+      "FROM u JOIN locked l ON l.id = u.id WHERE w.id = u.id";
+
+  PgColumns attempts(19);
+  for (const AttemptOutcome& o : outcomes) {
+    sql::WriteAttempt(attempts, o.attempt);
+    attempts.EndRow();
+  }
+  Params attempt_params;
+  attempts.AddTo(attempt_params);
+  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_attempts, attempt_params));
+  std::unordered_set<std::string> inserted;
+  for (int row = 0; row < inserted_rows.rows(); ++row) inserted.insert(inserted_rows.Text(row, 0));
+
+  std::vector<PgColumns> rounds;  // rounds[k]: the k+1-th outcome of each delivery in the batch
+  std::unordered_map<std::string, size_t> outcomes_of;  // delivery id -> outcomes so far
   sql::WebhookTouches touches;
   for (const AttemptOutcome& o : outcomes) {
-    Params attempt;
-    PgParams attempt_params(attempt);
-    sql::WriteAttempt(attempt_params, o.attempt);
-    ULAK_ASSIGN_OR_RETURN(PgResult inserted, conn.Query(insert_sql, attempt));
     // Idempotent: an attempt already stored (a batch retried after a commit that reported
-    // failure) changes nothing, not even its delivery, which a later outcome may have moved on.
-    if (inserted.rows() == 0) continue;
-    Params delivery;
-    PgParams delivery_params(delivery);
-    sql::WriteOutcomeDelivery(delivery_params, o);
-    ULAK_RETURN_IF_ERROR(conn.Query(delivery_sql, delivery).status());
+    // failure) changes nothing, not even its delivery, which a later outcome may have moved
+    // on. erase: a second outcome with the same attempt id in this batch was not inserted.
+    if (inserted.erase(o.attempt.id) == 0) continue;
+    const size_t round = outcomes_of[o.attempt.delivery_id]++;
+    if (round == rounds.size()) rounds.emplace_back(7);
+    sql::WriteOutcomeDelivery(rounds[round], o);
+    rounds[round].EndRow();
     touches.Add(o);
   }
-  // Webhook rows change once per batch, not once per outcome, in webhook id order (see
-  // WebhookTouches: two nodes' batches never lock the same rows in opposite orders).
-  for (const auto& [webhook_id, touch] : touches.by_webhook()) {
+  for (const PgColumns& round : rounds) {
     Params p;
-    PgParams params(p);
-    sql::WriteWebhookTouch(params, webhook_id, touch);
-    ULAK_RETURN_IF_ERROR(conn.Query(touch_sql, p).status());
+    round.AddTo(p);
+    ULAK_RETURN_IF_ERROR(conn.Query(update_deliveries, p).status());
+  }
+  // Webhook rows change once per batch, not once per outcome.
+  if (!touches.by_webhook().empty()) {
+    PgColumns webhooks(10);
+    for (const auto& [webhook_id, touch] : touches.by_webhook()) {
+      sql::WriteWebhookTouch(webhooks, webhook_id, touch);
+      webhooks.EndRow();
+    }
+    Params p;
+    webhooks.AddTo(p);
+    ULAK_RETURN_IF_ERROR(conn.Query(update_webhooks, p).status());
   }
   return Status::Ok();
 }

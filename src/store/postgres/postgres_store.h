@@ -155,8 +155,9 @@ class PostgresStore final : public Store {
                                                       bool& unclaimed_work);
   static Status RecordOutcomesOn(Connection& conn, const std::vector<AttemptOutcome>& outcomes);
   // ClaimDueDeliveries for ordered webhooks: appends to out (postgres_claims.cc).
+  // lines: the ordered webhooks with open, unleased deliveries (ClaimDueDeliveries finds them).
   static Status ClaimOrdered(Connection& conn, std::string_view node_id, TimePoint now, TimePoint lease_until,
-                             int limit, std::vector<PendingDelivery>& out);
+                             int limit, const std::vector<std::string>& lines, std::vector<PendingDelivery>& out);
   const std::string conninfo_;
   // The LISTEN connection of WaitForWork, outside the pool; only the claimer thread uses it.
   std::unique_ptr<Connection> listener_;
