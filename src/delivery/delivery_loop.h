@@ -27,7 +27,8 @@ class DeliveryLoop {
   // REQUIRES: on the loop. Runs `fn` on the loop once `clock.Now() >= due`; a loop on real
   // time looks at `clock` again at least every `recheck`, so a ManualClock moved by hand is
   // noticed. Not cancellable: `fn` checks whether it is still wanted. A stopped loop drops
-  // it without running it.
+  // it without running it. REQUIRES: `clock` outlives the wake-up (until `fn` ran or was
+  // dropped); the engine passes a clock its `fn` keeps alive.
   virtual void WakeAt(const Clock& clock, TimePoint due, std::chrono::milliseconds recheck,
                       std::function<void()> fn) = 0;
 };

@@ -48,7 +48,8 @@ DeliveryEngine::DeliveryEngine(store::Store& store, store::StoreWriter& writer, 
       clock_(clock),
       random_(random),
       options_(options),
-      tokens_(transport, clock) {
+      tokens_(transport, clock),
+      alive_(std::make_shared<Alive>(clock)) {
   if (DeliveryLoop* loop = transport.Loop()) {
     loop_ = std::shared_ptr<DeliveryLoop>(std::shared_ptr<void>(), loop);  // the transport owns it
   } else {
@@ -316,7 +317,7 @@ void DeliveryEngine::KickPass() {
 void DeliveryEngine::WakeAt(TimePoint due) {
   if (wake_at_ && *wake_at_ <= due) return;  // an earlier wake-up runs a pass that asks again
   wake_at_ = due;
-  loop_->WakeAt(clock_, due, options_.tick, [alive = alive_, this, due] {
+  loop_->WakeAt(*alive_, due, options_.tick, [alive = alive_, this, due] {
     if (alive->stopped) return;
     if (wake_at_ == due) wake_at_.reset();
     Pass();

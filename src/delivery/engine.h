@@ -177,9 +177,14 @@ class DeliveryEngine {
 
   // Set on the loop by Stop(); every closure the engine leaves on the loop or with the
   // transport holds it and checks it before touching the engine. Atomic because a
-  // transport callback off the loop reads it before posting.
-  struct Alive {
+  // transport callback off the loop reads it before posting. It is also the clock the
+  // engine's wake-ups look at, held by them: once stopped it no longer reads the engine's
+  // clock (which may be gone) and says every wake-up is due.
+  struct Alive final : Clock {
+    explicit Alive(const Clock& c) : clock(c) {}
+    TimePoint Now() const override { return stopped ? TimePoint::max() : clock.Now(); }
     std::atomic<bool> stopped{false};
+    const Clock& clock;
   };
 
   // Items for `work`, deliveries of one event sharing one EventShare.
@@ -263,7 +268,7 @@ class DeliveryEngine {
   // use, shared with the closures that may outlive the engine.
   std::shared_ptr<ManualDeliveryLoop> own_loop_;
   std::shared_ptr<DeliveryLoop> loop_;
-  const std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
+  const std::shared_ptr<Alive> alive_;
   std::atomic<bool> stop_requested_{false};
   // Deliveries held in memory, counted when their batch is posted and uncounted on the loop.
   std::atomic<size_t> held_{0};
