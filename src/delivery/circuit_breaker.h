@@ -5,7 +5,7 @@
 // own (the caller passes `now`), no logging and no metrics: Record() says what changed and
 // the caller acts on it.
 //
-// Lives on the delivery loop (today: inside DeliveryEngine's per-webhook queue, under its lock).
+// Lives on the delivery loop, inside DeliveryEngine's per-webhook queue (no lock).
 #pragma once
 
 #include <algorithm>

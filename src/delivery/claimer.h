@@ -5,6 +5,9 @@
 // leases of what it holds, and wakes at once when another node announces unclaimed work
 // (LISTEN/NOTIFY), polling only as a fallback. What a node publishes it claims itself at
 // insert time (Publisher), so new events never wait for a claim round trip.
+//
+// Threads: runs on its own thread; it hands the engine claimed work by batch (Enqueue posts
+// to the delivery loop) and asks the loop which webhooks it holds (HeldWebhooks).
 #pragma once
 
 #include <atomic>

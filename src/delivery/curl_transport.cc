@@ -45,6 +45,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
+#include "delivery/delivery_loop.h"
 #include "delivery/http_transport.h"
 
 namespace ulak::delivery {
@@ -181,7 +182,7 @@ struct SocketWatch {
 
 enum class Direction { kRead, kWrite };
 
-class CurlTransport final : public HttpTransport {
+class CurlTransport final : public HttpTransport, public DeliveryLoop {
  public:
   explicit CurlTransport(CurlTransportOptions options)
       : options_(std::move(options)), work_(asio::make_work_guard(io_)), timer_(io_) {
@@ -230,6 +231,25 @@ class CurlTransport final : public HttpTransport {
     transfer->result.error = TransportError::kOther;
     transfer->result.error_message = kStoppedMessage;
     Complete(std::move(transfer));
+  }
+
+  DeliveryLoop* Loop() override { return this; }
+
+  // ---- DeliveryLoop: the engine's scheduler runs on this loop too ----
+
+  bool Post(std::function<void()> fn) override {
+    std::lock_guard lock(mu_);
+    if (stopped_) return false;
+    // Under mu_, like Send: anything accepted runs before Shutdown.
+    asio::post(io_, std::move(fn));
+    return true;
+  }
+
+  bool InLoop() const override { return std::this_thread::get_id() == loop_thread_id_; }
+
+  void WakeAt(const Clock& clock, TimePoint due, std::chrono::milliseconds recheck,
+              std::function<void()> fn) override {
+    ArmWake(std::make_shared<asio::steady_timer>(io_), clock, due, recheck, std::move(fn));
   }
 
   void Stop() override {
@@ -312,6 +332,22 @@ class CurlTransport final : public HttpTransport {
   }
 
   // ---- the loop ----
+
+  // Waits on the steady clock for at most `recheck`, then looks at `clock` again: a system
+  // clock that jumped or a ManualClock moved by hand is noticed within `recheck`.
+  void ArmWake(std::shared_ptr<asio::steady_timer> timer, const Clock& clock, TimePoint due,
+               std::chrono::milliseconds recheck, std::function<void()> fn) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - clock.Now());
+    if (left.count() <= 0 || shutting_down_) {
+      if (!shutting_down_) asio::post(io_, std::move(fn));
+      return;
+    }
+    timer->expires_after(std::min(left, std::max(recheck, std::chrono::milliseconds(1))));
+    timer->async_wait([this, timer, &clock, due, recheck, fn = std::move(fn)](const error_code& ec) mutable {
+      if (ec || shutting_down_) return;
+      ArmWake(std::move(timer), clock, due, recheck, std::move(fn));
+    });
+  }
 
   void RunLoop() {
     pthread_setname_np(pthread_self(), "ulak-delivery");

@@ -1,6 +1,7 @@
 #include "delivery/engine.h"
 
 #include <algorithm>
+#include <future>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -47,15 +48,53 @@ DeliveryEngine::DeliveryEngine(store::Store& store, store::StoreWriter& writer, 
       clock_(clock),
       random_(random),
       options_(options),
-      tokens_(transport, clock) {}
+      tokens_(transport, clock),
+      alive_(std::make_shared<Alive>(clock)) {
+  if (DeliveryLoop* loop = transport.Loop()) {
+    loop_ = std::shared_ptr<DeliveryLoop>(std::shared_ptr<void>(), loop);  // the transport owns it
+  } else {
+    own_loop_ = std::make_shared<ManualDeliveryLoop>();
+    loop_ = own_loop_;
+  }
+}
 
 DeliveryEngine::~DeliveryEngine() { Stop(); }
 
-Status DeliveryEngine::Start() {
-  if (options_.SharedWork()) {
-    dispatcher_ = std::thread([this] { Run(); });
-    return Status::Ok();
+bool DeliveryEngine::PostToLoop(std::function<void()> fn) {
+  return loop_->Post([alive = alive_, fn = std::move(fn)] {
+    if (!alive->stopped) fn();
+  });
+}
+
+template <typename T>
+T DeliveryEngine::AskLoop(std::function<T()> fn, T otherwise) {
+  if (loop_->InLoop()) return alive_->stopped ? otherwise : fn();
+  auto answer = std::make_shared<std::promise<T>>();
+  std::future<T> future = answer->get_future();
+  if (!PostToLoop([answer, fn = std::move(fn)] { answer->set_value(fn()); })) return otherwise;
+  try {
+    return future.get();  // a closure dropped unrun (the engine stopped) breaks the promise
+  } catch (const std::future_error&) {
+    return otherwise;
   }
+}
+
+template <typename Arg, typename Fn>
+std::function<void(Arg&&)> DeliveryEngine::OnLoop(Fn fn) {
+  return [alive = alive_, loop = loop_, fn = std::move(fn)](Arg&& arg) mutable {
+    if (alive->stopped) return;
+    if (loop->InLoop()) {
+      fn(std::move(arg));
+      return;
+    }
+    loop->Post([alive, fn, arg = std::move(arg)]() mutable {
+      if (!alive->stopped) fn(std::move(arg));
+    });
+  };
+}
+
+Status DeliveryEngine::Start() {
+  if (options_.SharedWork()) return Status::Ok();
   std::unordered_map<std::string, ConfigPtr> configs;
   std::string after;
   size_t recovered = 0;
@@ -86,18 +125,43 @@ Status DeliveryEngine::Start() {
     if (static_cast<int>(page.size()) < kRecoveryPageSize) break;
   }
   Log(LogLevel::kInfo, "delivery engine started", {{"recovered_deliveries", static_cast<uint64_t>(recovered)}});
-  dispatcher_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
 
 void DeliveryEngine::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    wake_.notify_all();
+  if (stop_requested_.exchange(true)) return;
+  if (loop_->InLoop()) {
+    StopOnLoop();
+    return;
   }
-  if (dispatcher_.joinable()) dispatcher_.join();
+  // A barrier: the loop runs closures in post order, so once this one ran, every closure
+  // posted before it has run, and every later one finds the engine stopped.
+  std::promise<void> done;
+  std::future<void> stopped = done.get_future();
+  if (loop_->Post([this, &done] {
+        StopOnLoop();
+        done.set_value();
+      })) {
+    stopped.wait();
+    return;
+  }
+  // The loop takes no more work: its transport is stopping. Closures it accepted before
+  // may still be running; its Stop() returns once its loop thread ended.
+  alive_->stopped = true;
+  transport_.Stop();
+}
+
+void DeliveryEngine::StopOnLoop() {
+  FlushOutcomes();  // tries already judged are recorded
+  alive_->stopped = true;
+}
+
+void DeliveryEngine::RunUntilIdleForTest() {
+  if (own_loop_ != nullptr) {
+    own_loop_->RunUntilIdle();
+    return;
+  }
+  AskLoop<bool>([] { return true; }, false);
 }
 
 std::vector<DeliveryEngine::Item> DeliveryEngine::ToItems(
@@ -123,28 +187,32 @@ std::vector<DeliveryEngine::Item> DeliveryEngine::ToItems(
 
 void DeliveryEngine::Enqueue(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work) {
   if (work.empty()) return;
-  std::vector<Item> items = ToItems(std::move(work));
-  std::lock_guard lock(mu_);
+  auto items = std::make_shared<std::vector<Item>>(ToItems(std::move(work)));
+  const size_t n = items->size();
+  held_ += n;  // counted at once, so Overloaded() sees a batch before the loop takes it
+  if (!PostToLoop([this, items] { EnqueueOnLoop(std::move(*items)); })) held_ -= n;
+}
+
+void DeliveryEngine::EnqueueOnLoop(std::vector<Item> items) {
   const TimePoint now = clock_.Now();
   for (Item& item : items) {
     WebhookQueue& q = queues_[item.config->record.id];
     const bool fresh = q.config == nullptr;
     q.config = item.config;  // the newest configuration wins
-    if (fresh) SeedBreakerLocked(item.config->record.id, q, now);
-    ++held_;
+    if (fresh) SeedBreaker(item.config->record.id, q, now);
     if (q.config->record.ordered) {
       // FIFO: every delivery waits in line, a retry at the head holds back the rest
-      // (TakeNextLocked), so nothing goes to the timer heap.
+      // (TakeNext), so nothing goes to the timer heap.
       q.ready.push_back(std::move(item));
-      RingLocked(q.config->record.id, q);
+      Ring(q.config->record.id, q);
     } else if (item.next_attempt_at <= now) {
-      MakeReadyLocked(std::move(item));
+      MakeReady(std::move(item));
     } else {
       const TimePoint due = item.next_attempt_at;
-      ScheduleLocked(std::move(item), due);
+      Schedule(std::move(item), due);
     }
   }
-  wake_.notify_one();
+  KickPass();
 }
 
 void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
@@ -152,19 +220,25 @@ void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
     RemoveWebhook(config->record.id);
     return;
   }
-  std::lock_guard lock(mu_);
+  PostToLoop([this, config = std::move(config)] { UpdateOnLoop(config); });
+}
+
+void DeliveryEngine::UpdateOnLoop(const ConfigPtr& config) {
   streaks_.erase(config->record.id);  // re-seeded from the new configuration's stored streak
   auto it = queues_.find(config->record.id);
   if (it != queues_.end()) {
     it->second.config = config;
     for (Item& item : it->second.ready) item.config = config;
-    RingLocked(config->record.id, it->second);  // a raised max_in_flight may free capacity
-    wake_.notify_one();
+    Ring(config->record.id, it->second);  // a raised max_in_flight may free capacity
+    KickPass();
   }
 }
 
 void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
-  std::lock_guard lock(mu_);
+  PostToLoop([this, webhook_id] { RemoveOnLoop(webhook_id); });
+}
+
+void DeliveryEngine::RemoveOnLoop(const std::string& webhook_id) {
   streaks_.erase(webhook_id);
   auto it = queues_.find(webhook_id);
   if (it == queues_.end()) return;
@@ -174,35 +248,35 @@ void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
 }
 
 int DeliveryEngine::RunDueRetriesNow() {
-  std::lock_guard lock(mu_);
+  return AskLoop<int>([this] { return RunDueRetriesOnLoop(); }, 0);
+}
+
+int DeliveryEngine::RunDueRetriesOnLoop() {
   int count = 0;
   const TimePoint now = clock_.Now();
   for (auto& [id, q] : queues_) {  // an ordered webhook's waiting retry is its queue's head
     if (!q.config->record.ordered || q.ready.empty() || q.ready.front().next_attempt_at <= now) continue;
     q.ready.front().next_attempt_at = now;
     if (!q.breaker.open()) q.throttled_until.reset();
-    RingLocked(id, q);
+    Ring(id, q);
     ++count;
   }
   while (!timers_.empty()) {
-    Item item = PopTimerLocked();
+    Item item = PopTimer();
     if (queues_.count(item.config->record.id) == 0) {
       --held_;
       continue;
     }
-    MakeReadyLocked(std::move(item));
+    MakeReady(std::move(item));
     ++count;
   }
-  wake_.notify_one();
+  KickPass();
   return count;
 }
 
-size_t DeliveryEngine::HeldCount() {
-  std::lock_guard lock(mu_);
-  return held_;
-}
+size_t DeliveryEngine::HeldCount() { return held_.load(); }
 
-void DeliveryEngine::MakeReadyLocked(Item&& item) {
+void DeliveryEngine::MakeReady(Item&& item) {
   const std::string& id = item.config->record.id;
   auto it = queues_.find(id);
   if (it == queues_.end()) {  // the webhook was removed meanwhile
@@ -210,40 +284,59 @@ void DeliveryEngine::MakeReadyLocked(Item&& item) {
     return;
   }
   it->second.ready.push_back(std::move(item));
-  RingLocked(it->first, it->second);
+  Ring(it->first, it->second);
 }
 
-void DeliveryEngine::ScheduleLocked(Item&& item, TimePoint due) {
+void DeliveryEngine::Schedule(Item&& item, TimePoint due) {
   timers_.push_back(Timed{due, timer_seq_++, std::move(item)});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
-DeliveryEngine::Item DeliveryEngine::PopTimerLocked() {
+DeliveryEngine::Item DeliveryEngine::PopTimer() {
   std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
   Item item = std::move(timers_.back().item);
   timers_.pop_back();
   return item;
 }
 
-void DeliveryEngine::RingLocked(const std::string& webhook_id, WebhookQueue& q) {
+void DeliveryEngine::Ring(const std::string& webhook_id, WebhookQueue& q) {
   if (q.in_ring || q.throttled_until || q.ready.empty() || q.in_flight >= q.Cap()) return;
   q.in_ring = true;
   ring_.push_back(webhook_id);
 }
 
-void DeliveryEngine::Run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
+void DeliveryEngine::KickPass() {
+  if (pass_posted_) return;
+  pass_posted_ = true;
+  PostToLoop([this] {
+    pass_posted_ = false;
+    Pass();
+  });
+}
+
+void DeliveryEngine::WakeAt(TimePoint due) {
+  if (wake_at_ && *wake_at_ <= due) return;  // an earlier wake-up runs a pass that asks again
+  wake_at_ = due;
+  loop_->WakeAt(*alive_, due, options_.tick, [alive = alive_, this, due] {
+    if (alive->stopped) return;
+    if (wake_at_ == due) wake_at_.reset();
+    Pass();
+  });
+}
+
+void DeliveryEngine::Pass() {
+  if (alive_->stopped) return;
+  for (;;) {
     const TimePoint now = clock_.Now();
-    while (!timers_.empty() && timers_.front().due <= now) MakeReadyLocked(PopTimerLocked());
-    // Webhooks whose token bucket has refilled go back in the ring.
+    while (!timers_.empty() && timers_.front().due <= now) MakeReady(PopTimer());
+    // Webhooks whose token bucket has refilled (or whose pause ended) go back in the ring.
     std::optional<TimePoint> next_token;
     for (size_t i = 0; i < throttled_.size();) {
       auto it = queues_.find(throttled_[i]);
       if (it == queues_.end() || !it->second.throttled_until || *it->second.throttled_until <= now) {
         if (it != queues_.end()) {
           it->second.throttled_until.reset();
-          RingLocked(it->first, it->second);
+          Ring(it->first, it->second);
         }
         throttled_[i] = std::move(throttled_.back());
         throttled_.pop_back();
@@ -261,7 +354,7 @@ void DeliveryEngine::Run() {
       if (it == queues_.end()) continue;
       WebhookQueue& q = it->second;
       q.in_ring = false;
-      std::shared_ptr<Item> item = TakeNextLocked(id, q, now);
+      std::shared_ptr<Item> item = TakeNext(id, q, now);
       if (item == nullptr) {
         if (q.throttled_until) {
           next_token = next_token ? std::min(*next_token, *q.throttled_until) : *q.throttled_until;
@@ -269,45 +362,30 @@ void DeliveryEngine::Run() {
         continue;
       }
       launch.push_back(std::move(item));
-      RingLocked(id, q);
+      Ring(id, q);
     }
     if (!launch.empty()) {
-      lock.unlock();
       for (auto& item : launch) LaunchQueued(std::move(item));
-      lock.lock();
+      if (alive_->stopped) return;
       continue;
     }
-    auto wait = options_.tick;
     std::optional<TimePoint> next = next_token;
     if (!timers_.empty()) next = next ? std::min(*next, timers_.front().due) : timers_.front().due;
-    if (next) {
-      const auto until_due = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
-      wait = std::max(std::chrono::milliseconds(1), std::min(wait, until_due));
-    }
-    ++idle_passes_;
-    settled_.notify_all();
-    wake_.wait_for(lock, wait);
+    if (next) WakeAt(*next);
+    return;
   }
-  settled_.notify_all();
 }
 
-void DeliveryEngine::SettleForTest() {
-  std::unique_lock lock(mu_);
-  const uint64_t target = idle_passes_ + 1;
-  wake_.notify_one();
-  settled_.wait(lock, [&] { return stopping_ || idle_passes_ >= target; });
-}
-
-std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::string& webhook_id, WebhookQueue& q,
-                                                                      TimePoint now) {
-  if (stopping_ || q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) return nullptr;
+std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNext(const std::string& webhook_id, WebhookQueue& q,
+                                                                TimePoint now) {
+  if (alive_->stopped || q.ready.empty() || q.in_flight >= q.Cap() || q.throttled_until) return nullptr;
   if (q.config->record.ordered && q.ready.front().next_attempt_at > now) {
     // Ordered: the head waits for its retry and everything behind it waits too.
     q.throttled_until = q.ready.front().next_attempt_at;
     throttled_.push_back(webhook_id);
     return nullptr;
   }
-  if (!TakeTokenLocked(q, now)) {  // over its rate limit: waits, is not failed
+  if (!TakeToken(q, now)) {  // over its rate limit: waits, is not failed
     throttled_.push_back(webhook_id);
     return nullptr;
   }
@@ -320,7 +398,7 @@ std::shared_ptr<DeliveryEngine::Item> DeliveryEngine::TakeNextLocked(const std::
 }
 
 void DeliveryEngine::LaunchQueued(std::shared_ptr<Item> item) {
-  Item& ref = *item;
+  Item& ref = *item;  // kept alive by the try's callback, which holds `item`
   Launch(std::move(item), true, [this, &ref](TryResult&& result) { OnQueuedResult(ref, std::move(result)); });
 }
 
@@ -331,18 +409,15 @@ void DeliveryEngine::Launch(std::shared_ptr<Item> item, bool allow_retry, TryDon
   }
   SignedRequest signed_request = BuildDeliveryRequest(*item->config, item->delivery_id, item->event->payload, clock_.Now());
   transport_.Send(std::move(signed_request.request),
-                  [this, item, allow_retry, signature = std::move(signed_request.signature),
-                   done = std::move(done)](TransportResult&& result) {
+                  OnLoop<TransportResult>([this, item, allow_retry, signature = std::move(signed_request.signature),
+                                           done = std::move(done)](TransportResult&& result) {
                     Finish(item, allow_retry, signature, nullptr, done, std::move(result));
-                  });
+                  }));
 }
 
 void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry, const std::string& signature,
                             const Sent* sent, const TryDone& done, TransportResult&& result, bool skipped) {
-  if (allow_retry) {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;  // abandoned: still pending in the store, tried after restart
-  }
+  if (alive_->stopped) return;  // abandoned: still pending in the store, tried after restart
   store::AttemptOutcome outcome = Judge(*item, result, signature, sent, allow_retry && !skipped);
   if (skipped) {
     outcome.attempt.status = outcome.delivery_status = store::DeliveryStatus::kSkipped;
@@ -371,22 +446,16 @@ void DeliveryEngine::Finish(const std::shared_ptr<Item>& item, bool allow_retry,
 }
 
 void DeliveryEngine::RecordOutcome(store::AttemptOutcome&& outcome) {
-  bool first;
-  {
-    std::lock_guard lock(outcomes_mu_);
-    first = outcomes_.empty();
-    outcomes_.push_back(std::move(outcome));
-  }
+  const bool first = outcomes_.empty();
+  outcomes_.push_back(std::move(outcome));
   // The first outcome of a transport turn asks for the hand-off at the turn's end.
   if (first) transport_.AfterCallbacks([this] { FlushOutcomes(); });
 }
 
 void DeliveryEngine::FlushOutcomes() {
+  if (outcomes_.empty()) return;
   std::vector<store::AttemptOutcome> batch;
-  {
-    std::lock_guard lock(outcomes_mu_);
-    batch.swap(outcomes_);
-  }
+  batch.swap(outcomes_);
   writer_.RecordBatch(std::move(batch));
 }
 
@@ -457,30 +526,33 @@ void DeliveryEngine::WithToken(const std::shared_ptr<ShapedTry>& state, bool may
   OAuthCredentials credentials{config.template_token_url, config.template_auth.refresh_token,
                                config.template_auth.client_id, config.template_auth.client_secret,
                                std::chrono::seconds(config.record.timeout_seconds)};
-  tokens_.Get(config.template_token_key, credentials, [this, state, may_refresh](Result<std::string>&& token) {
-    if (!token.ok()) {
-      Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done,
-             NotSent(token.status().message()));
-      return;
-    }
-    SendShaped(state, std::move(token).value(), may_refresh);
-  });
+  tokens_.Get(config.template_token_key, credentials,
+              OnLoop<Result<std::string>>([this, state, may_refresh](Result<std::string>&& token) {
+                if (!token.ok()) {
+                  Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done,
+                         NotSent(token.status().message()));
+                  return;
+                }
+                SendShaped(state, std::move(token).value(), may_refresh);
+              }));
 }
 
 void DeliveryEngine::SendShaped(const std::shared_ptr<ShapedTry>& state, std::string credential, bool may_refresh) {
   const WebhookConfig& config = *state->item->config;
   SignedRequest request = SignShapedRequest(config, state->item->delivery_id, state->shaped, credential, clock_.Now());
   state->signature = std::move(request.signature);
-  transport_.Send(std::move(request.request), [this, state, credential = std::move(credential),
-                                               may_refresh](TransportResult&& result) {
-    if (may_refresh && result.error == TransportError::kNone && result.status == 401) {
-      // The token expired early or was revoked: one refresh, then the same request again.
-      tokens_.Invalidate(state->item->config->template_token_key, credential);
-      WithToken(state, false);
-      return;
-    }
-    Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done, std::move(result));
-  });
+  transport_.Send(std::move(request.request),
+                  OnLoop<TransportResult>([this, state, credential = std::move(credential),
+                                           may_refresh](TransportResult&& result) {
+                    if (may_refresh && result.error == TransportError::kNone && result.status == 401) {
+                      // The token expired early or was revoked: one refresh, then the same request again.
+                      tokens_.Invalidate(state->item->config->template_token_key, credential);
+                      WithToken(state, false);
+                      return;
+                    }
+                    Finish(state->item, state->allow_retry, state->signature, &state->sent, state->done,
+                           std::move(result));
+                  }));
 }
 
 store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportResult& result,
@@ -551,7 +623,6 @@ std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult&
   const store::Webhook& w = item.config->record;
   if (outcome.delivery_status == store::DeliveryStatus::kRetrying) return "";  // not finished yet
   const TimePoint now = outcome.attempt.created_at;
-  std::lock_guard lock(mu_);
   auto [it, fresh] = streaks_.try_emplace(w.id);
   FailureStreak& streak = it->second;
   if (fresh) streak = FailureStreak(w.consecutive_failures, w.first_failure_at);
@@ -569,19 +640,19 @@ std::string DeliveryEngine::TrackStreak(const Item& item, const TransportResult&
 }
 
 std::vector<ConfigPtr> DeliveryEngine::HeldWebhooks() {
-  std::lock_guard lock(mu_);
-  std::vector<ConfigPtr> out;
-  out.reserve(queues_.size());
-  for (const auto& [id, q] : queues_) out.push_back(q.config);
-  return out;
+  return AskLoop<std::vector<ConfigPtr>>(
+      [this] {
+        std::vector<ConfigPtr> out;
+        out.reserve(queues_.size());
+        for (const auto& [id, q] : queues_) out.push_back(q.config);
+        return out;
+      },
+      {});
 }
 
-bool DeliveryEngine::Overloaded() {
-  std::lock_guard lock(mu_);
-  return held_ >= options_.max_pending;
-}
+bool DeliveryEngine::Overloaded() { return held_.load() >= options_.max_pending; }
 
-bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
+bool DeliveryEngine::TakeToken(WebhookQueue& q, TimePoint now) {
   const int rate = q.config->record.rate_limit_per_s.value_or(0);
   if (q.bucket.TryTake(rate, now)) return true;
   q.throttled_until = q.bucket.NextTokenAt(rate);
@@ -589,14 +660,12 @@ bool DeliveryEngine::TakeTokenLocked(WebhookQueue& q, TimePoint now) {
 }
 
 void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
-  // A slot freed by a finished try goes straight to the webhook's next ready delivery, here
-  // on the transport's thread, instead of waking the dispatcher to hand it back: under load
-  // that round trip cost two thread switches per delivery. Not when nested (a transport that
-  // completes synchronously would recurse): the dispatcher takes over then.
+  // A slot freed by a finished try goes straight to the webhook's next ready delivery, in
+  // the same loop turn, instead of waiting for a pass. Not when nested (a transport that
+  // completes synchronously would recurse): a pass takes over then.
   thread_local bool relaunching = false;
   std::shared_ptr<Item> next;
   {
-    std::lock_guard lock(mu_);
     auto it = queues_.find(item.config->record.id);
     if (it == queues_.end()) {  // the webhook was removed meanwhile
       --held_;
@@ -611,19 +680,19 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
       item.next_attempt_at = *result.attempt.next_retry_at;
       item.probe = false;
       if (q.config->record.ordered) {
-        q.ready.push_front(std::move(item));  // still first in line (TakeNextLocked holds the rest)
+        q.ready.push_front(std::move(item));  // still first in line (TakeNext holds the rest)
       } else {
-        ScheduleLocked(std::move(item), *result.attempt.next_retry_at);
+        Schedule(std::move(item), *result.attempt.next_retry_at);
       }
-      wake = true;  // the dispatcher's wait may have to end sooner
+      wake = true;  // the next wake-up may have to come sooner
     } else {
       --held_;
     }
-    if (!relaunching) next = TakeNextLocked(it->first, q, now);
+    if (!relaunching) next = TakeNext(it->first, q, now);
     const bool was_in_ring = q.in_ring;
-    RingLocked(it->first, q);
+    Ring(it->first, q);
     if (q.in_ring != was_in_ring || (next == nullptr && q.throttled_until)) wake = true;
-    if (wake) wake_.notify_one();
+    if (wake) KickPass();
   }
   if (next != nullptr) {
     relaunching = true;
@@ -634,11 +703,10 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
 
 std::optional<store::Webhook::Breaker> DeliveryEngine::TrackBreaker(const Item& item, bool unreachable,
                                                                     TimePoint now) {
-  std::lock_guard lock(mu_);
   auto it = queues_.find(item.config->record.id);
   if (it == queues_.end()) return std::nullopt;  // removed meanwhile
   WebhookQueue& q = it->second;
-  TrackBreakerLocked(it->first, q, item, unreachable, now);
+  TrackBreakerOnQueue(it->first, q, item, unreachable, now);
   store::Webhook::Breaker b;
   b.streak = q.breaker.streak();
   b.cooldown = q.breaker.cooldown();
@@ -646,7 +714,7 @@ std::optional<store::Webhook::Breaker> DeliveryEngine::TrackBreaker(const Item& 
   return b;
 }
 
-void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now) {
+void DeliveryEngine::SeedBreaker(const std::string& webhook_id, WebhookQueue& q, TimePoint now) {
   const store::Webhook::Breaker& stored = q.config->record.breaker;
   q.breaker = CircuitBreaker(CircuitBreakerOptions{options_.breaker_failures, options_.breaker_cooldown,
                                                    options_.breaker_max_cooldown});
@@ -661,8 +729,8 @@ void DeliveryEngine::SeedBreakerLocked(const std::string& webhook_id, WebhookQue
   }
 }
 
-void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item,
-                                        bool unreachable, TimePoint now) {
+void DeliveryEngine::TrackBreakerOnQueue(const std::string& webhook_id, WebhookQueue& q, const Item& item,
+                                         bool unreachable, TimePoint now) {
   const CircuitBreaker::Outcome outcome = q.breaker.Record(unreachable, item.probe, now);
   switch (outcome.change) {
     case CircuitBreaker::Change::kNone:
@@ -685,7 +753,7 @@ void DeliveryEngine::TrackBreakerLocked(const std::string& webhook_id, WebhookQu
   const TimePoint until = *outcome.pause_until;
   if (!q.throttled_until || *q.throttled_until < until) q.throttled_until = until;
   throttled_.push_back(webhook_id);
-  wake_.notify_one();  // the dispatcher's next wait must end by `until`
+  KickPass();  // the next wake-up must come by `until`
 }
 
 void DeliveryEngine::SendNow(ConfigPtr config, store::PendingDelivery work,
@@ -693,7 +761,14 @@ void DeliveryEngine::SendNow(ConfigPtr config, store::PendingDelivery work,
   std::vector<std::pair<ConfigPtr, store::PendingDelivery>> one;
   one.emplace_back(std::move(config), std::move(work));
   auto item = std::make_shared<Item>(std::move(ToItems(std::move(one)).front()));
-  Launch(std::move(item), false, [done = std::move(done)](TryResult&& result) { done(std::move(result.attempt)); });
+  auto answer = std::make_shared<std::function<void(store::Attempt&&)>>(std::move(done));
+  if (PostToLoop([this, item, answer] {
+        Launch(item, false, [answer](TryResult&& result) { (*answer)(std::move(result.attempt)); });
+      })) {
+    return;
+  }
+  // The loop takes no more work: answered here, not sent, not recorded.
+  (*answer)(Judge(*item, NotSent("the delivery engine is stopping"), "", nullptr, false).attempt);
 }
 
 }  // namespace ulak::delivery

@@ -1,7 +1,7 @@
 // DeliveryEngine: the scheduler and the sender (ARCHITECTURE.md).
 //
-// Holds a FIFO of ready deliveries per webhook and a timer heap of retries. A dispatcher
-// thread serves webhooks round-robin, each under its own in-flight cap (max_in_flight), so a
+// Holds a FIFO of ready deliveries per webhook and a timer heap of retries. Its scheduler
+// pass serves webhooks round-robin, each under its own in-flight cap (max_in_flight), so a
 // slow or dead endpoint only fills its own queue and never holds back healthy ones. Each
 // try is signed at send time and handed to the HttpTransport; its outcome goes to the
 // StoreWriter (attempt log + delivery state) and, when tries remain, back into the timer
@@ -12,23 +12,26 @@
 // (queued, waiting for a retry, or in flight) is tried again after restart with the same
 // delivery id (the webhook-id header).
 //
-// Thread-safe; the dispatcher thread and the transport's loop thread call in.
+// Threads: the scheduler's state (queues, ring, throttled list, timer heap, streaks,
+// breakers, buckets, the outcomes of a turn) lives on the delivery loop (delivery_loop.h:
+// the curl transport's loop thread, or a ManualDeliveryLoop in tests), with no mutex. The
+// public methods are thread-safe: they post to the loop (a batch at a time), read atomics
+// (HeldCount, Overloaded) or wait for the loop's answer (HeldWebhooks, RunDueRetriesNow).
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <deque>
 #include <optional>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/random.h"
 #include "delivery/circuit_breaker.h"
+#include "delivery/delivery_loop.h"
 #include "delivery/failure_streak.h"
 #include "delivery/http_transport.h"
 #include "delivery/oauth_tokens.h"
@@ -42,8 +45,8 @@ namespace ulak::delivery {
 using ConfigPtr = std::shared_ptr<const WebhookConfig>;
 
 struct EngineOptions {
-  // Longest the dispatcher sleeps between looks at the clock: retries fire within this of
-  // their time, and a ManualClock advanced by a test is noticed within it.
+  // Longest a wake-up on a real loop waits between looks at the clock: a ManualClock
+  // advanced by hand (or a system clock that jumped) is noticed within it.
   std::chrono::milliseconds tick{100};
   // Auto-disable: a webhook whose last `auto_disable_failures` deliveries all failed, the
   // first of them at least `auto_disable_after` ago, is disabled. 0 failures: never.
@@ -76,11 +79,13 @@ class DeliveryEngine {
   DeliveryEngine& operator=(const DeliveryEngine&) = delete;
 
   // Reloads every pending and retrying delivery from the store (on one node; with shared
-  // work the Claimer feeds the engine instead), then starts dispatching.
+  // work the Claimer feeds the engine instead) and hands it to the loop.
   Status Start();
   const EngineOptions& options() const { return options_; }
   // Stops dispatching. Tries in flight are abandoned, not recorded: they stay pending in
-  // the store and run again after restart. Idempotent.
+  // the store and run again after restart. Returns once no closure of this engine still
+  // queued on the loop will do anything (they only find it stopped), so the engine may then
+  // be destroyed while the transport lives on. Idempotent.
   void Stop();
 
   // Committed deliveries, each with its webhook's current configuration.
@@ -94,21 +99,23 @@ class DeliveryEngine {
   // True when the backlog in memory passed max_pending: callers should refuse new work.
   bool Overloaded();
 
-  // Called (on the transport's thread, never under the engine's lock) when a webhook must be
+  // Called (on the delivery loop) when a webhook must be
   // disabled: a 410 Gone with disable_on_gone, or the auto-disable rule. Set before Start().
   using DisableHandler = std::function<void(const ConfigPtr& config, const std::string& reason)>;
   void SetDisableHandler(DisableHandler handler) { disable_handler_ = std::move(handler); }
 
   // Sends one delivery at once, outside the queues and caps, with no retries, records the
-  // attempt, and calls `done` with it (on the transport's thread).
+  // attempt, and calls `done` with it (on the delivery loop).
   void SendNow(ConfigPtr config, store::PendingDelivery work, std::function<void(store::Attempt&&)> done);
 
-  // Tests: wakes the dispatcher and returns once it has finished a pass that read the clock
-  // after this call, so every delivery due at the clock's current time has been launched.
-  // Lets a test on a manual clock check that nothing was sent, without sleeping.
-  void SettleForTest();
+  // Tests: runs the engine's own ManualDeliveryLoop (a transport without a loop) until
+  // nothing is left to do at the clock's current time: every delivery due then has been
+  // launched, every completion handled. Lets a test on a manual clock check that nothing
+  // was sent, without sleeping. REQUIRES: on the thread that made the engine. On a real
+  // loop it only waits for what was posted before it.
+  void RunUntilIdleForTest();
 
-  // Deliveries held in memory (queued, waiting or in flight).
+  // Deliveries held in memory (queued, waiting or in flight; a batch counts from its post).
   size_t HeldCount();
   // The webhooks this engine holds work for, with the configuration it uses for each.
   std::vector<ConfigPtr> HeldWebhooks();
@@ -168,25 +175,60 @@ class DeliveryEngine {
   };
   struct ShapedTry;  // one shaped try in progress (engine.cc)
 
+  // Set on the loop by Stop(); every closure the engine leaves on the loop or with the
+  // transport holds it and checks it before touching the engine. Atomic because a
+  // transport callback off the loop reads it before posting. It is also the clock the
+  // engine's wake-ups look at, held by them: once stopped it no longer reads the engine's
+  // clock (which may be gone) and says every wake-up is due.
+  struct Alive final : Clock {
+    explicit Alive(const Clock& c) : clock(c) {}
+    TimePoint Now() const override { return stopped ? TimePoint::max() : clock.Now(); }
+    std::atomic<bool> stopped{false};
+    const Clock& clock;
+  };
+
   // Items for `work`, deliveries of one event sharing one EventShare.
   static std::vector<Item> ToItems(std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work);
-  void Run();
-  // REQUIRES: mu_ held.
-  void MakeReadyLocked(Item&& item);
-  void ScheduleLocked(Item&& item, TimePoint due);
-  Item PopTimerLocked();
-  void RingLocked(const std::string& webhook_id, WebhookQueue& q);
-  // TrackBreakerLocked under mu_; returns the breaker's state to store with the attempt
-  // (nullopt: the webhook is no longer held).
+  // Thread-safe. Runs `fn` on the loop unless the engine stopped first; false if the loop
+  // took no more work.
+  bool PostToLoop(std::function<void()> fn);
+  // Thread-safe. `fn`'s answer, computed on the loop (at once when called there);
+  // `otherwise` when the engine or the loop stopped.
+  template <typename T>
+  T AskLoop(std::function<T()> fn, T otherwise);
+  // Wraps a transport (or token) callback: it runs on the loop (at once when already
+  // there), and not at all after Stop().
+  template <typename Arg, typename Fn>
+  std::function<void(Arg&&)> OnLoop(Fn fn);
+
+  // Everything below: REQUIRES on the loop.
+  void EnqueueOnLoop(std::vector<Item> items);
+  void UpdateOnLoop(const ConfigPtr& config);
+  void RemoveOnLoop(const std::string& webhook_id);
+  int RunDueRetriesOnLoop();
+  void StopOnLoop();
+  // One scheduler pass: due timers to their queues, refilled buckets back in the ring,
+  // round-robin launches, then one wake-up for the next due time.
+  void Pass();
+  // Asks for a pass in this loop turn's wake (coalesced: at most one queued).
+  void KickPass();
+  // A wake-up at `due` unless an earlier one is set.
+  void WakeAt(TimePoint due);
+  void MakeReady(Item&& item);
+  void Schedule(Item&& item, TimePoint due);
+  Item PopTimer();
+  void Ring(const std::string& webhook_id, WebhookQueue& q);
+  // Returns the breaker's state to store with the attempt (nullopt: the webhook is no
+  // longer held).
   std::optional<store::Webhook::Breaker> TrackBreaker(const Item& item, bool unreachable, TimePoint now);
-  // REQUIRES: mu_ held. A queue made for a webhook starts from its stored breaker state.
-  void SeedBreakerLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
+  // A queue made for a webhook starts from its stored breaker state.
+  void SeedBreaker(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
   // Opens, keeps open or closes the webhook's breaker after one of its tries.
-  void TrackBreakerLocked(const std::string& webhook_id, WebhookQueue& q, const Item& item, bool unreachable,
-                          TimePoint now);
-  // REQUIRES: mu_ held. The webhook's next ready delivery if it may send one now (in-flight
-  // cap, rate limit, breaker), counted in flight; else null (out of tokens: now throttled).
-  std::shared_ptr<Item> TakeNextLocked(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
+  void TrackBreakerOnQueue(const std::string& webhook_id, WebhookQueue& q, const Item& item, bool unreachable,
+                           TimePoint now);
+  // The webhook's next ready delivery if it may send one now (in-flight cap, rate limit,
+  // breaker), counted in flight; else null (out of tokens: now throttled).
+  std::shared_ptr<Item> TakeNext(const std::string& webhook_id, WebhookQueue& q, TimePoint now);
   // Launches a queued delivery; its result comes back to OnQueuedResult.
   void LaunchQueued(std::shared_ptr<Item> item);
   // Signs and sends one try; `done` gets the recorded attempt and whether a retry follows.
@@ -201,6 +243,7 @@ class DeliveryEngine {
   void SendShaped(const std::shared_ptr<ShapedTry>& state, std::string credential, bool may_refresh);
   void WithToken(const std::shared_ptr<ShapedTry>& state, bool may_refresh);
   void OnQueuedResult(Item& item, TryResult&& result);
+  // Thread-safe (no loop state).
   store::AttemptOutcome Judge(const Item& item, const TransportResult& result, const std::string& signature,
                               const Sent* sent, bool allow_retry);
   // Updates the webhook's failure streak with a finished delivery; returns why the webhook
@@ -210,8 +253,8 @@ class DeliveryEngine {
   // (HttpTransport::AfterCallbacks) instead of one hand-off per try.
   void RecordOutcome(store::AttemptOutcome&& outcome);
   void FlushOutcomes();
-  // REQUIRES: mu_ held. True when the webhook may send now (takes a token).
-  bool TakeTokenLocked(WebhookQueue& q, TimePoint now);
+  // True when the webhook may send now (takes a token).
+  bool TakeToken(WebhookQueue& q, TimePoint now);
 
   store::Store& store_;
   store::StoreWriter& writer_;
@@ -219,28 +262,28 @@ class DeliveryEngine {
   const Clock& clock_;
   Random& random_;
   const EngineOptions options_;
-  OAuthTokens tokens_;  // CRM templates' access tokens, refreshed through transport_
+  OAuthTokens tokens_;  // CRM access tokens, refreshed through transport_; thread-safe
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  // Dispatcher passes that ended with nothing left to launch (SettleForTest waits on it).
-  uint64_t idle_passes_ = 0;  // GUARDED_BY(mu_)
-  std::condition_variable settled_;
-  std::unordered_map<std::string, WebhookQueue> queues_;  // GUARDED_BY(mu_)
-  std::deque<std::string> ring_;                          // GUARDED_BY(mu_): webhooks with sendable work
-  std::vector<std::string> throttled_;                    // GUARDED_BY(mu_): waiting for a token
-  std::unordered_map<std::string, FailureStreak> streaks_;  // GUARDED_BY(mu_): auto-disable, seeded from the store
-  std::vector<Timed> timers_;                             // GUARDED_BY(mu_): a min-heap on (due, seq)
-  uint64_t timer_seq_ = 0;                                // GUARDED_BY(mu_)
-  size_t held_ = 0;                                       // GUARDED_BY(mu_)
-  bool stopping_ = false;                                 // GUARDED_BY(mu_)
-  // Outcomes of the transport's current turn, not yet handed to the writer. Taken by the
-  // transport's loop thread only (and by a caller's thread after the transport stopped), so
-  // never contended; not the scheduler's mu_.
-  std::mutex outcomes_mu_;
-  std::vector<store::AttemptOutcome> outcomes_;  // GUARDED_BY(outcomes_mu_)
+  // The engine's own loop when the transport has none (null otherwise); loop_ is the one in
+  // use, shared with the closures that may outlive the engine.
+  std::shared_ptr<ManualDeliveryLoop> own_loop_;
+  std::shared_ptr<DeliveryLoop> loop_;
+  const std::shared_ptr<Alive> alive_;
+  std::atomic<bool> stop_requested_{false};
+  // Deliveries held in memory, counted when their batch is posted and uncounted on the loop.
+  std::atomic<size_t> held_{0};
   DisableHandler disable_handler_;
-  std::thread dispatcher_;
+
+  // Lives on the delivery loop, as does everything below (no lock).
+  std::unordered_map<std::string, WebhookQueue> queues_;
+  std::deque<std::string> ring_;                          // webhooks with sendable work
+  std::vector<std::string> throttled_;                    // waiting for a token or a pause
+  std::unordered_map<std::string, FailureStreak> streaks_;  // auto-disable, seeded from the store
+  std::vector<Timed> timers_;                             // a min-heap on (due, seq)
+  uint64_t timer_seq_ = 0;
+  bool pass_posted_ = false;          // a Pass is queued on the loop
+  std::optional<TimePoint> wake_at_;  // the earliest wake-up asked of the loop
+  std::vector<store::AttemptOutcome> outcomes_;  // this transport turn's, not yet handed on
 };
 
 }  // namespace ulak::delivery

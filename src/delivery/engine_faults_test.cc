@@ -181,8 +181,10 @@ TEST_F(EngineFaultsTest, AnOutcomeCommitThatReportsFailureIsLoggedOnce) {
 }
 
 TEST_F(EngineFaultsTest, OutcomesWaitOutAFullDiskAndAreLoggedOnceItClears) {
-  ASSERT_TRUE(Publish().ok());
-  store_->Inject(store::StoreFault::kDiskFull);
+  // Armed from the publish's callback (writer thread), before the writer's next round: the
+  // delivery, now sent from the loop as soon as the batch is posted, cannot have its outcome
+  // committed first.
+  ASSERT_TRUE(Publish([&] { store_->Inject(store::StoreFault::kDiskFull); }).ok());
   ASSERT_TRUE(sink_.WaitForCount("/hook", 1));
   // The outcome cannot be written yet: the writer keeps it and retries.
   const auto deadline = std::chrono::steady_clock::now() + seconds(20);

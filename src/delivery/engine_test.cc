@@ -20,7 +20,10 @@ namespace {
 
 using std::chrono::seconds;
 
-// Records every request; the test decides when and how each one completes.
+// Records every request; the test decides when and how each one completes. It has no loop,
+// so the engine runs its own ManualDeliveryLoop on the test's thread: a completion from the
+// test is handled at once (as the curl loop's would be on its thread), and waiting for a
+// request runs the engine's loop by hand (`drive`).
 class FakeTransport final : public HttpTransport {
  public:
   struct Sent {
@@ -34,10 +37,18 @@ class FakeTransport final : public HttpTransport {
   }
   void Stop() override {}
 
-  // Waits (bounded) until `n` requests were sent in all.
+  void SetDrive(std::function<void()> drive) { drive_ = std::move(drive); }
+  // Runs the engine's loop until `n` requests were sent in all (bounded: work posted from
+  // the writer's thread may still be on its way).
   bool WaitForSent(size_t n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, seconds(10), [&] { return sent_.size() >= n; });
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    for (;;) {
+      if (drive_) drive_();
+      std::unique_lock lock(mu_);
+      if (sent_.size() >= n) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return sent_.size() >= n; });
+    }
   }
   size_t SentCount() {
     std::lock_guard lock(mu_);
@@ -61,13 +72,15 @@ class FakeTransport final : public HttpTransport {
       std::lock_guard lock(mu_);
       done = std::move(sent_.at(i).done);
     }
-    done(std::move(r));
+    done(std::move(r));  // on the test's thread, the engine's loop: handled at once
+    if (drive_) drive_();  // and what it posted, as a running loop would
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Sent> sent_;
+  std::function<void()> drive_;
 };
 
 std::string Header(const OutgoingRequest& r, const std::string& name) {
@@ -86,6 +99,9 @@ class EngineTest : public ::testing::Test {
     org_ = org.id;
     ASSERT_TRUE(store_->CreateOrganization(org, {NewId(clock_, random_), org.id, "h", "p", clock_.Now()}).ok());
     writer_ = std::make_unique<store::StoreWriter>(*store_);
+    transport_.SetDrive([this] {
+      if (engine_) engine_->RunUntilIdleForTest();
+    });
   }
   void TearDown() override {
     if (engine_) engine_->Stop();
@@ -163,7 +179,7 @@ TEST_F(EngineTest, Seed001ScheduleRetriesAt60_360_2160ThenFails) {
     transport_.Complete(i, 500);
     // Just before its time the retry has not gone out; at its time it has.
     clock_.Set(start + seconds(retry_at_s[i] - 1));
-    engine_->SettleForTest();
+    engine_->RunUntilIdleForTest();
     EXPECT_EQ(transport_.SentCount(), i + 1) << "retry " << i + 1 << " went out early";
     clock_.Set(start + seconds(retry_at_s[i]));
     ASSERT_TRUE(transport_.WaitForSent(i + 2));
@@ -202,7 +218,7 @@ TEST_F(EngineTest, StuckWebhookFillsOnlyItsOwnInFlightCap) {
   for (int i = 0; i < 5; ++i) Publish("order.created");
   // Two to the stuck webhook (its cap) and nothing more to it while they hang.
   ASSERT_TRUE(transport_.WaitForSent(2));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 2u);
   // A healthy webhook added now is served at once, though the stuck one has a backlog.
   AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
@@ -254,7 +270,7 @@ TEST_F(EngineTest, RetryDisabledFailsAfterOneTry) {
   ASSERT_TRUE(transport_.WaitForSent(1));
   transport_.Complete(0, 0, TransportError::kConnect);
   clock_.Advance(seconds(10));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u);
   ASSERT_EQ(Attempts().size(), 1u);
   EXPECT_EQ(Attempts()[0].status, store::DeliveryStatus::kFailed);
@@ -271,7 +287,7 @@ TEST_F(EngineTest, RemovedWebhookGetsNoMoreTries) {
   ASSERT_TRUE(store_->DeleteWebhook(org_, id, clock_.Now()).ok());
   engine_->RemoveWebhook(id);
   clock_.Advance(seconds(120));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u);
   EXPECT_EQ(engine_->HeldCount(), 0u);
 }
@@ -367,11 +383,11 @@ TEST_F(EngineOperationsTest, RateLimitedDeliveriesWaitForTokensAndAreNotFailed) 
   // A full bucket holds one second's worth: two go out at once, the rest wait for the clock.
   ASSERT_TRUE(transport_.WaitForSent(2));
   for (int i = 0; i < 2; ++i) transport_.Complete(i, 200);
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 2u);
   clock_.Advance(std::chrono::milliseconds(600));  // one token (and a fifth of the next)
   ASSERT_TRUE(transport_.WaitForSent(3));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 3u);
   clock_.Advance(seconds(1));  // two more tokens
   ASSERT_TRUE(transport_.WaitForSent(5));
@@ -439,7 +455,7 @@ class EngineBreakerTest : public EngineOperationsTest {
   }
   // Nothing more is sent at the clock's current time.
   void ExpectNoMoreThan(size_t n) {
-    engine_->SettleForTest();
+    engine_->RunUntilIdleForTest();
     EXPECT_EQ(transport_.SentCount(), n);
   }
 };
@@ -574,7 +590,7 @@ TEST_F(EngineTest, RetryAfterOnTooManyRequestsPostponesTheRetryAndIsLogged) {
   ASSERT_TRUE(transport_.WaitForSent(1));
   transport_.CompleteWith(0, Answer(429, "600"));
   clock_.Set(start + seconds(599));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "retried before Retry-After";
   clock_.Set(start + seconds(600));
   ASSERT_TRUE(transport_.WaitForSent(2));
@@ -644,12 +660,12 @@ TEST_F(EngineTest, OrderedWebhookSendsInPublishOrderOneAtATimeAndWaitsForTheHead
   };
   // Event 1 fails twice: nothing else goes out meanwhile, its retries hold the line.
   ASSERT_TRUE(transport_.WaitForSent(1));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "an ordered webhook sent two at once";
   EXPECT_EQ(event_of(0), "1");
   transport_.Complete(0, 500);
   clock_.Advance(seconds(4));
-  engine_->SettleForTest();
+  engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 1u) << "event 2 overtook event 1's retry";
   clock_.Advance(seconds(1));
   ASSERT_TRUE(transport_.WaitForSent(2));

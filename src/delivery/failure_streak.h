@@ -3,7 +3,7 @@
 // is disabled). A value type with no clock of its own: the caller passes `now`. Seeded from
 // the store (consecutive_failures, first_failure_at) and stored again with every outcome.
 //
-// Lives on the delivery loop (today: in DeliveryEngine, under its lock).
+// Lives on the delivery loop, in DeliveryEngine (no lock).
 #pragma once
 
 #include <chrono>

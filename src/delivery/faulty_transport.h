@@ -43,6 +43,7 @@ class FaultyTransport final : public HttpTransport {
   void Send(OutgoingRequest request, Callback done) override;
   void Stop() override;
   void AfterCallbacks(std::function<void()> fn) override { inner_->AfterCallbacks(std::move(fn)); }
+  DeliveryLoop* Loop() override { return inner_->Loop(); }
 
  private:
   // The fault for the next request, counting it down.

@@ -22,6 +22,8 @@
 
 namespace ulak::delivery {
 
+class DeliveryLoop;
+
 struct OutgoingRequest {
   std::string url;  // http:// or https:// only; anything else fails with kOther
   std::string method = "POST";  // POST unless a template or transform says otherwise
@@ -102,6 +104,11 @@ class HttpTransport {
   // run its callback (on the loop thread), so a caller can hand a turn's results on as one
   // batch. Elsewhere (and in transports without turns, e.g. test fakes) `fn` runs at once.
   virtual void AfterCallbacks(std::function<void()> fn) { fn(); }
+
+  // The loop thread where `done` callbacks run, for the engine's scheduler to live on
+  // (delivery_loop.h); it outlives every callback. Null for transports without one (test
+  // fakes): the engine then runs its own ManualDeliveryLoop.
+  virtual DeliveryLoop* Loop() { return nullptr; }
 
   // Completes every in-flight request with an error (kOther, "transport stopped") and joins
   // the loop thread. Idempotent; the destructor calls it.

@@ -1,6 +1,9 @@
 // Delivery operations (SPEC §2 "Replay", §4 auto-disable): retry one delivery now, resend an
 // event to a webhook, re-send every failed delivery of a webhook since a time (a background
 // job with progress), and disabling a webhook with the operational `webhook.disabled` event.
+//
+// Threads: called from HTTP threads, its own job thread and (disabling) the delivery loop;
+// it reaches the engine only through its thread-safe methods, which post to the loop.
 #pragma once
 
 #include <condition_variable>

@@ -3,6 +3,9 @@
 // the body once, commits
 // the event and its deliveries through the StoreWriter (group commit), and only then
 // answers and hands the deliveries to the engine.
+//
+// Threads: Publish runs on the caller's thread (an HTTP thread), the commit's work on the
+// writer's thread, which posts one batch per commit to the delivery loop (Enqueue).
 #pragma once
 
 #include <boost/json/value.hpp>

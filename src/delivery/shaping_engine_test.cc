@@ -22,8 +22,11 @@ namespace {
 
 using std::chrono::seconds;
 
+// Answers 200 at once, on the engine's own ManualDeliveryLoop (it has no loop of its own);
+// waiting for a request runs that loop by hand (`drive`).
 class RecordingTransport final : public HttpTransport {
  public:
+  void SetDrive(std::function<void()> drive) { drive_ = std::move(drive); }
   void Send(OutgoingRequest request, Callback done) override {
     {
       std::lock_guard lock(mu_);
@@ -35,9 +38,16 @@ class RecordingTransport final : public HttpTransport {
     done(std::move(r));
   }
   void Stop() override {}
+  // Bounded: work posted from the writer's thread may still be on its way.
   bool WaitForSent(size_t n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, seconds(10), [&] { return sent_.size() >= n; });
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    for (;;) {
+      if (drive_) drive_();
+      std::unique_lock lock(mu_);
+      if (sent_.size() >= n) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return sent_.size() >= n; });
+    }
   }
   std::vector<OutgoingRequest> Sent() {
     std::lock_guard lock(mu_);
@@ -48,6 +58,7 @@ class RecordingTransport final : public HttpTransport {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<OutgoingRequest> sent_;
+  std::function<void()> drive_;
 };
 
 std::string Header(const OutgoingRequest& r, const std::string& name) {
@@ -66,6 +77,7 @@ class ShapingEngineTest : public ::testing::Test {
     org_ = org.id;
     ASSERT_TRUE(store_->CreateOrganization(org, {NewId(clock_, random_), org.id, "h", "p", clock_.Now()}).ok());
     writer_ = std::make_unique<store::StoreWriter>(*store_);
+    transport_.SetDrive([this] { engine_->RunUntilIdleForTest(); });
     engine_ = std::make_unique<DeliveryEngine>(*store_, *writer_, transport_, clock_, random_,
                                                EngineOptions{std::chrono::milliseconds(5)});
     ASSERT_TRUE(engine_->Start().ok());
@@ -114,11 +126,11 @@ class ShapingEngineTest : public ::testing::Test {
     cv.wait_for(lock, seconds(10), [&] { return out.has_value(); });
     return out.value_or(store::PublishResult{});
   }
-  // The attempts recorded once every due delivery has been tried: the dispatcher settles
-  // (this transport answers at once, on the dispatcher's thread), then the writer commits.
+  // The attempts recorded once every due delivery has been tried: the engine's loop runs
+  // until idle (this transport answers at once, on the loop), then the writer commits.
   // No sleep: `n` is what the caller expects, checked by the caller.
   std::vector<store::Attempt> AttemptsWhen(size_t /*n*/) {
-    engine_->SettleForTest();
+    engine_->RunUntilIdleForTest();
     writer_->Flush();
     store::AttemptFilter f;
     f.organization_id = org_;

@@ -1,7 +1,7 @@
 // TokenBucket: a webhook's rate limit (rate_limit_per_s), refilled continuously, holding at
 // most one second's worth. A value type with no clock of its own: the caller passes `now`.
 //
-// Lives on the delivery loop (today: inside DeliveryEngine's per-webhook queue, under its lock).
+// Lives on the delivery loop, inside DeliveryEngine's per-webhook queue (no lock).
 #pragma once
 
 #include <algorithm>
