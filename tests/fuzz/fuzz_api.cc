@@ -290,8 +290,8 @@ class Session {
     for (const FuzzRequest& r : requests) {
       if (r.tick) {
         clock_.Advance(std::chrono::seconds(r.tick_seconds));
-        engine_->SettleForTest();  // every delivery now due has been tried (the transport answers inline)
-        writer_->Flush();          // and its attempt is in the store
+        engine_->RunUntilIdleForTest();  // every delivery now due has been tried (the transport answers inline)
+        writer_->Flush();                // and its attempt is in the store
         continue;
       }
       RunOne(r);
