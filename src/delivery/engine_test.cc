@@ -825,6 +825,7 @@ TEST_F(EnginePagingTest, RecoveryAtStartHoldsAtMostTheBoundAndPagesTheRest) {
   EXPECT_EQ(DrainInOrder(1, 13), due);
   engine_->RunUntilIdleForTest();
   EXPECT_EQ(transport_.SentCount(), 13u);
+  writer_->Flush();
   EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
 }
 
