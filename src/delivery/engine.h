@@ -90,8 +90,9 @@ class DeliveryEngine {
   DeliveryEngine(const DeliveryEngine&) = delete;
   DeliveryEngine& operator=(const DeliveryEngine&) = delete;
 
-  // Reloads every pending and retrying delivery from the store (on one node; with shared
-  // work the Claimer feeds the engine instead) and hands it to the loop.
+  // Reloads pending and retrying deliveries from the store (on one node; with shared work
+  // the Claimer feeds the engine instead) and hands them to the loop, which keeps at most
+  // the bound (max_held) and pages the rest in later.
   Status Start();
   const EngineOptions& options() const { return options_; }
   // Stops dispatching. Tries in flight are abandoned, not recorded: they stay pending in
