@@ -140,6 +140,8 @@ int RunServe(const Config& config) {
   engine_options.auto_disable_after = std::chrono::seconds(config.auto_disable_after_s);
   engine_options.breaker_failures = static_cast<int>(config.breaker_failures);
   engine_options.max_pending = config.max_pending_deliveries;
+  engine_options.max_held = config.max_held_deliveries;
+  engine_options.max_held_per_webhook = config.max_held_per_webhook;
   if (store->SharesWork()) {
     engine_options.node_id = NewId(clock, random);
     engine_options.lease = std::chrono::seconds(std::max<int64_t>(1, config.lease_s));
@@ -155,7 +157,9 @@ int RunServe(const Config& config) {
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot start the delivery engine", s);
   std::unique_ptr<delivery::Claimer> claimer;
   if (engine_options.SharedWork()) {
-    claimer = std::make_unique<delivery::Claimer>(*store, engine, clock);
+    delivery::ClaimerOptions claimer_options;  // claims stop at the engine's bound
+    claimer_options.max_held = std::min<size_t>(claimer_options.max_held, engine_options.max_held);
+    claimer = std::make_unique<delivery::Claimer>(*store, engine, clock, claimer_options);
     claimer->Start();
   }
 

@@ -40,6 +40,10 @@ struct Config {
   // its deliveries wait and one probe is sent per cooldown (1 s doubling to 60 s). 0: never.
   int64_t breaker_failures = 10;
   uint64_t max_pending_deliveries = 200'000;
+  // Pending deliveries held in memory, in all and per webhook; the rest wait in the store
+  // and are paged in by due time as the queues drain (issue 17).
+  uint64_t max_held_deliveries = 100'000;
+  uint64_t max_held_per_webhook = 10'000;
   // Several nodes on one PostgreSQL database: how long a node's claim on a delivery lasts
   // without renewal, i.e. how soon the others take over the work of a node that died.
   int64_t lease_s = 30;

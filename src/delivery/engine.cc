@@ -132,6 +132,7 @@ void DeliveryEngine::Stop() {
   if (stop_requested_.exchange(true)) return;
   if (loop_->InLoop()) {
     StopOnLoop();
+    StopPager();
     return;
   }
   // A barrier: the loop runs closures in post order, so once this one ran, every closure
@@ -143,12 +144,14 @@ void DeliveryEngine::Stop() {
         done.set_value();
       })) {
     stopped.wait();
+    StopPager();
     return;
   }
   // The loop takes no more work: its transport is stopping. Closures it accepted before
   // may still be running; its Stop() returns once its loop thread ended.
   alive_->stopped = true;
   transport_.Stop();
+  StopPager();
 }
 
 void DeliveryEngine::StopOnLoop() {
@@ -200,19 +203,195 @@ void DeliveryEngine::EnqueueOnLoop(std::vector<Item> items) {
     const bool fresh = q.config == nullptr;
     q.config = item.config;  // the newest configuration wins
     if (fresh) SeedBreaker(item.config->record.id, q, now);
-    if (q.config->record.ordered) {
-      // FIFO: every delivery waits in line, a retry at the head holds back the rest
-      // (TakeNext), so nothing goes to the timer heap.
-      q.ready.push_back(std::move(item));
-      Ring(q.config->record.id, q);
-    } else if (item.next_attempt_at <= now) {
-      MakeReady(std::move(item));
-    } else {
-      const TimePoint due = item.next_attempt_at;
-      Schedule(std::move(item), due);
+    if (!Keep(q, item)) {
+      --held_;  // left in the store (or already held): paged in later
+      continue;
+    }
+    Place(std::move(item), now);
+  }
+  PageMore();
+  KickPass();
+}
+
+void DeliveryEngine::Place(Item&& item, TimePoint now) {
+  auto it = queues_.find(item.config->record.id);
+  if (it == queues_.end()) {
+    Release(item);
+    return;
+  }
+  WebhookQueue& q = it->second;
+  if (q.config->record.ordered) {
+    // FIFO: every delivery waits in line, a retry at the head holds back the rest
+    // (TakeNext), so nothing goes to the timer heap.
+    q.ready.push_back(std::move(item));
+    Ring(it->first, q);
+  } else if (item.next_attempt_at <= now) {
+    MakeReady(std::move(item));
+  } else {
+    const TimePoint due = item.next_attempt_at;
+    Schedule(std::move(item), due);
+  }
+}
+
+bool DeliveryEngine::Keep(WebhookQueue& q, const Item& item) {
+  if (q.held_ids.count(item.delivery_id) != 0) return false;  // a page brought it in first
+  if (!options_.SharedWork()) {
+    // A delivery due at or before the cursor would not be listed by the next page: kept.
+    const bool before_cursor = q.overflowed && (item.next_attempt_at < q.cursor_at ||
+                                                (item.next_attempt_at == q.cursor_at && item.delivery_id <= q.cursor_id));
+    const bool full = q.held_ids.size() >= std::max<size_t>(1, options_.max_held_per_webhook) ||
+                      (resident_ >= options_.max_held && !q.held_ids.empty());
+    if (!before_cursor && (q.overflowed || full)) {
+      if (!q.overflowed) {
+        q.overflowed = true;
+        q.cursor_at = item.next_attempt_at;
+        q.cursor_id.clear();  // the next page starts at this delivery's due time
+        overflowed_.insert(item.config->record.id);
+      }
+      if (q.paging && (!q.dropped_while_paging || item.next_attempt_at < *q.dropped_while_paging)) {
+        q.dropped_while_paging = item.next_attempt_at;
+      }
+      return false;
     }
   }
+  q.held_ids.insert(item.delivery_id);
+  ++resident_;
+  return true;
+}
+
+void DeliveryEngine::Uncount(size_t n) {
+  held_ -= n;
+  resident_ -= std::min(resident_, n);
+}
+
+void DeliveryEngine::Release(const Item& item) {
+  Uncount(1);
+  auto it = queues_.find(item.config->record.id);
+  if (it == queues_.end()) return;
+  it->second.held_ids.erase(item.delivery_id);
+  if (it->second.paging) it->second.released_while_paging.insert(item.delivery_id);
+}
+
+void DeliveryEngine::PageMore() {
+  if (overflowed_.empty() || options_.SharedWork()) return;
+  std::vector<std::string> gone;
+  for (const std::string& id : overflowed_) {
+    auto it = queues_.find(id);
+    if (it == queues_.end()) {
+      gone.push_back(id);
+      continue;
+    }
+    RequestPage(id, it->second);
+  }
+  for (const std::string& id : gone) overflowed_.erase(id);
+}
+
+void DeliveryEngine::RequestPage(const std::string& webhook_id, WebhookQueue& q) {
+  const size_t per_webhook = std::max<size_t>(1, options_.max_held_per_webhook);
+  if (!q.overflowed || q.paging || q.held_ids.size() > per_webhook / 2) return;  // low-water: half
+  // A webhook holding nothing may page in even when the bound in all is reached (one at a
+  // time), so dead endpoints filling it never hold back a healthy one.
+  if (resident_ >= options_.max_held && !q.held_ids.empty()) return;
+  size_t limit = per_webhook - q.held_ids.size();
+  limit = resident_ < options_.max_held ? std::min(limit, options_.max_held - resident_) : 1;
+  limit = std::max<size_t>(1, limit);
+  q.paging = true;
+  q.dropped_while_paging.reset();
+  q.released_while_paging.clear();
+  // Outcomes handed to the writer before the read are committed first (the job's Flush), so
+  // a delivery finished in memory is not listed again as pending.
+  FlushOutcomes();
+  RunOffLoop([this, webhook_id, at = q.cursor_at, after = q.cursor_id, limit] {
+    writer_.Flush();
+    auto page = std::make_shared<Result<std::vector<store::PendingDelivery>>>(
+        store_.ListDueDeliveriesForWebhook(webhook_id, at, after, static_cast<int>(limit)));
+    PostToLoop([this, webhook_id, page, limit] { OnPage(webhook_id, std::move(*page), limit); });
+  });
+}
+
+void DeliveryEngine::OnPage(const std::string& webhook_id, Result<std::vector<store::PendingDelivery>> page,
+                            size_t limit) {
+  auto it = queues_.find(webhook_id);
+  if (it == queues_.end()) return;  // removed meanwhile: its deliveries were cancelled
+  WebhookQueue& q = it->second;
+  q.paging = false;
+  if (!page.ok()) {
+    Log(LogLevel::kWarn, "cannot page in a webhook's deliveries: retrying in a second",
+        {{"webhook_id", webhook_id}, {"detail", page.status().message()}});
+    q.released_while_paging.clear();
+    loop_->WakeAt(*alive_, clock_.Now() + std::chrono::seconds(1), options_.tick, [alive = alive_, this] {
+      if (!alive->stopped) PageMore();
+    });
+    return;
+  }
+  const size_t listed = page->size();
+  std::vector<std::pair<ConfigPtr, store::PendingDelivery>> work;
+  for (store::PendingDelivery& p : *page) {
+    q.cursor_at = p.delivery.next_attempt_at;
+    q.cursor_id = p.delivery.id;
+    // Already in memory (a retry moved its due time past the cursor), or finished while the
+    // page was read (its outcome may not have been committed before the read).
+    if (q.held_ids.count(p.delivery.id) != 0 || q.released_while_paging.count(p.delivery.id) != 0) continue;
+    work.emplace_back(q.config, std::move(p));
+  }
+  q.released_while_paging.clear();
+  if (listed < limit) q.overflowed = false;  // the store has no more after the cursor
+  if (q.dropped_while_paging) {  // committed while the page was read: may be before its end
+    q.overflowed = true;
+    if (*q.dropped_while_paging < q.cursor_at) {
+      q.cursor_at = *q.dropped_while_paging;
+      q.cursor_id.clear();
+    } else if (*q.dropped_while_paging == q.cursor_at) {
+      q.cursor_id.clear();
+    }
+    q.dropped_while_paging.reset();
+  }
+  if (!q.overflowed) overflowed_.erase(webhook_id);
+  const TimePoint now = clock_.Now();
+  for (Item& item : ToItems(std::move(work))) {
+    q.held_ids.insert(item.delivery_id);
+    ++resident_;
+    ++held_;
+    Place(std::move(item), now);
+  }
   KickPass();
+  PageMore();
+}
+
+void DeliveryEngine::RunOffLoop(std::function<void()> job) {
+  if (own_loop_ != nullptr) {  // tests: the manual loop runs the read in its turn
+    PostToLoop(std::move(job));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(pager_mu_);
+  if (pager_stopping_) return;
+  if (!pager_.joinable()) {
+    pager_ = std::thread([this] {
+      for (;;) {
+        std::function<void()> next;
+        {
+          std::unique_lock<std::mutex> l(pager_mu_);
+          pager_wake_.wait(l, [this] { return pager_stopping_ || !pager_jobs_.empty(); });
+          if (pager_stopping_) return;
+          next = std::move(pager_jobs_.front());
+          pager_jobs_.pop_front();
+        }
+        next();
+      }
+    });
+  }
+  pager_jobs_.push_back(std::move(job));
+  pager_wake_.notify_one();
+}
+
+void DeliveryEngine::StopPager() {
+  {
+    std::lock_guard<std::mutex> lock(pager_mu_);
+    pager_stopping_ = true;
+    pager_jobs_.clear();
+  }
+  pager_wake_.notify_all();
+  if (pager_.joinable() && pager_.get_id() != std::this_thread::get_id()) pager_.join();
 }
 
 void DeliveryEngine::UpdateWebhook(ConfigPtr config) {
@@ -241,8 +420,9 @@ void DeliveryEngine::RemoveWebhook(const std::string& webhook_id) {
 void DeliveryEngine::RemoveOnLoop(const std::string& webhook_id) {
   streaks_.erase(webhook_id);
   auto it = queues_.find(webhook_id);
+  overflowed_.erase(webhook_id);
   if (it == queues_.end()) return;
-  held_ -= it->second.ready.size();
+  Uncount(it->second.ready.size());
   if (it->second.breaker.open()) Metrics::Instance().CountBreaker(false);  // no longer paused
   queues_.erase(it);  // waiting retries are dropped when their timer pops
 }
@@ -264,7 +444,7 @@ int DeliveryEngine::RunDueRetriesOnLoop() {
   while (!timers_.empty()) {
     Item item = PopTimer();
     if (queues_.count(item.config->record.id) == 0) {
-      --held_;
+      Uncount(1);
       continue;
     }
     MakeReady(std::move(item));
@@ -280,7 +460,7 @@ void DeliveryEngine::MakeReady(Item&& item) {
   const std::string& id = item.config->record.id;
   auto it = queues_.find(id);
   if (it == queues_.end()) {  // the webhook was removed meanwhile
-    --held_;
+    Uncount(1);
     return;
   }
   it->second.ready.push_back(std::move(item));
@@ -668,7 +848,7 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
   {
     auto it = queues_.find(item.config->record.id);
     if (it == queues_.end()) {  // the webhook was removed meanwhile
-      --held_;
+      Uncount(1);
       return;
     }
     WebhookQueue& q = it->second;
@@ -686,7 +866,9 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
       }
       wake = true;  // the next wake-up may have to come sooner
     } else {
-      --held_;
+      q.held_ids.erase(item.delivery_id);
+      if (q.paging) q.released_while_paging.insert(item.delivery_id);
+      Uncount(1);
     }
     if (!relaunching) next = TakeNext(it->first, q, now);
     const bool was_in_ring = q.in_ring;
@@ -699,6 +881,7 @@ void DeliveryEngine::OnQueuedResult(Item& item, TryResult&& result) {
     LaunchQueued(std::move(next));
     relaunching = false;
   }
+  PageMore();  // a queue drained below its low-water mark pages its backlog in
 }
 
 std::optional<store::Webhook::Breaker> DeliveryEngine::TrackBreaker(const Item& item, bool unreachable,

@@ -20,12 +20,16 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <optional>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -54,6 +58,14 @@ struct EngineOptions {
   std::chrono::milliseconds auto_disable_after{std::chrono::hours(72)};
   // Backpressure: beyond this many deliveries held in memory, publishes are refused (429).
   size_t max_pending = 200'000;
+  // Memory bounded whatever the backlog: at most this many deliveries held in memory in
+  // all, and per webhook. Beyond it a committed delivery stays in the store only (it is
+  // durable already); its webhook is marked overflowed and, as its queue drains below half
+  // its bound, its next deliveries by due time are paged in from the store (off the loop).
+  // A webhook holding nothing may always page in, so dead endpoints filling the bound in
+  // all never hold back a healthy one. With shared work the Claimer's claims keep the bound.
+  size_t max_held = 100'000;
+  size_t max_held_per_webhook = 10'000;
   // Shared work (several nodes on one database): this node's id and how long a claim on a
   // delivery lasts. A zero lease means one node owns the whole database (SQLite).
   std::string node_id = {};
@@ -78,8 +90,9 @@ class DeliveryEngine {
   DeliveryEngine(const DeliveryEngine&) = delete;
   DeliveryEngine& operator=(const DeliveryEngine&) = delete;
 
-  // Reloads every pending and retrying delivery from the store (on one node; with shared
-  // work the Claimer feeds the engine instead) and hands it to the loop.
+  // Reloads pending and retrying deliveries from the store (on one node; with shared work
+  // the Claimer feeds the engine instead) and hands them to the loop, which keeps at most
+  // the bound (max_held) and pages the rest in later.
   Status Start();
   const EngineOptions& options() const { return options_; }
   // Stops dispatching. Tries in flight are abandoned, not recorded: they stay pending in
@@ -155,6 +168,17 @@ class DeliveryEngine {
     // webhook's head waiting for its retry.
     std::optional<TimePoint> throttled_until;
     CircuitBreaker breaker;  // EngineOptions::breaker_failures; open: one probe at a time
+    // Paging (EngineOptions::max_held): the ids held in memory (queued, waiting, in flight),
+    // so a page never brings in one twice; `overflowed`: more of its deliveries wait in the
+    // store, at or after `cursor` (next_attempt_at, then id); `paging`: a page is being read,
+    // and `dropped_while_paging` the earliest due time left in the store meanwhile.
+    std::unordered_set<std::string> held_ids;
+    bool overflowed = false;
+    bool paging = false;
+    TimePoint cursor_at{};
+    std::string cursor_id;
+    std::optional<TimePoint> dropped_while_paging;
+    std::unordered_set<std::string> released_while_paging;  // finished while a page was read
     // Ordered (FIFO) webhooks send one at a time.
     int Cap() const { return breaker.open() || config->record.ordered ? 1 : config->record.max_in_flight; }
   };
@@ -203,6 +227,22 @@ class DeliveryEngine {
 
   // Everything below: REQUIRES on the loop.
   void EnqueueOnLoop(std::vector<Item> items);
+  // Puts a kept item in its queue, the timer heap or (ordered) the queue's tail.
+  void Place(Item&& item, TimePoint now);
+  // Whether an item committed for `q` is held in memory (counted then) or left in the store
+  // (the queue is marked overflowed).
+  bool Keep(WebhookQueue& q, const Item& item);
+  // A delivery leaves memory: held_ and resident_ uncounted, and its id from its queue's.
+  void Release(const Item& item);
+  void Uncount(size_t n);
+  // Asks the store for the next page of every overflowed webhook that drained below half
+  // its bound (read off the loop: the pager thread, or inline on a ManualDeliveryLoop).
+  void PageMore();
+  void RequestPage(const std::string& webhook_id, WebhookQueue& q);
+  void OnPage(const std::string& webhook_id, Result<std::vector<store::PendingDelivery>> page, size_t limit);
+  // Runs `job` off the loop (the pager thread), or at once with a ManualDeliveryLoop.
+  void RunOffLoop(std::function<void()> job);
+  void StopPager();
   void UpdateOnLoop(const ConfigPtr& config);
   void RemoveOnLoop(const std::string& webhook_id);
   int RunDueRetriesOnLoop();
@@ -284,6 +324,15 @@ class DeliveryEngine {
   bool pass_posted_ = false;          // a Pass is queued on the loop
   std::optional<TimePoint> wake_at_;  // the earliest wake-up asked of the loop
   std::vector<store::AttemptOutcome> outcomes_;  // this transport turn's, not yet handed on
+  size_t resident_ = 0;                          // deliveries kept in memory (held_ minus posted batches)
+  std::unordered_set<std::string> overflowed_;   // webhooks with deliveries waiting in the store
+
+  // The pager: one thread reading pages from the store (started on the first page).
+  std::mutex pager_mu_;
+  std::condition_variable pager_wake_;
+  std::deque<std::function<void()>> pager_jobs_;  // GUARDED_BY(pager_mu_)
+  bool pager_stopping_ = false;                   // GUARDED_BY(pager_mu_)
+  std::thread pager_;
 };
 
 }  // namespace ulak::delivery

@@ -724,3 +724,110 @@ TEST_F(EngineBreakerTest, BreakerStateIsStoredSoARestartDoesNotGiveFreshTries) {
 
 }  // namespace
 }  // namespace ulak::delivery
+
+namespace ulak::delivery {
+namespace {
+
+// Memory bounded whatever the backlog (issue 17): beyond EngineOptions::max_held (in all)
+// and max_held_per_webhook, committed deliveries stay in the store and are paged in by due
+// time as a queue drains.
+class EnginePagingTest : public EngineOperationsTest {
+ protected:
+  void StartBounded() { StartEngineWith(EngineOptions{.max_held = 5, .max_held_per_webhook = 3, .breaker_failures = 0}); }
+  // The webhook's open deliveries in due order, as the store lists them.
+  std::vector<std::string> DueOrder(const std::string& webhook_id) {
+    writer_->Flush();
+    std::vector<std::string> ids;
+    const std::vector<store::PendingDelivery> open =
+        store_->ListDueDeliveriesForWebhook(webhook_id, TimePoint{}, "", 1000).value();
+    for (const store::PendingDelivery& p : open) ids.push_back(p.delivery.id);
+    return ids;
+  }
+  // Completes with 200 every try from `from` on, one at a time in the order sent, until
+  // `n` were sent in all; returns the webhook-ids of those tries. Checks the bound after each.
+  std::vector<std::string> DrainInOrder(size_t from, size_t n) {
+    std::vector<std::string> ids;
+    for (size_t i = from; i < n; ++i) {
+      if (!transport_.WaitForSent(i + 1)) break;
+      EXPECT_LE(engine_->HeldCount(), 5u);
+      ids.push_back(Header(transport_.Request(i), "webhook-id"));
+      transport_.Complete(i, 200);
+    }
+    return ids;
+  }
+};
+
+TEST_F(EnginePagingTest, DeadWebhookBacklogStaysWithinTheBoundAndIsTriedInDueOrderOnceItRecovers) {
+  StartBounded();
+  const std::string dead = AddWebhook(R"({"kind":"fixed","delays_s":[60]})", 3, /*max_in_flight=*/1);
+  for (int i = 0; i < 50; ++i) {
+    clock_.Advance(std::chrono::milliseconds(1));  // due order is publish order
+    Publish();
+  }
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  engine_->RunUntilIdleForTest();
+  EXPECT_EQ(transport_.SentCount(), 1u);  // the first try hangs: the endpoint is dead
+  EXPECT_LE(engine_->HeldCount(), 3u) << "per webhook bound";
+  const std::vector<std::string> due = DueOrder(dead);
+  ASSERT_EQ(due.size(), 50u);
+  // It recovers: every delivery is tried once, in due order, paged in as the queue drains.
+  EXPECT_EQ(DrainInOrder(0, 50), due);
+  engine_->RunUntilIdleForTest();
+  EXPECT_EQ(transport_.SentCount(), 50u);
+  EXPECT_EQ(Attempts().size(), 50u);
+  EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
+  EXPECT_EQ(engine_->HeldCount(), 0u);
+}
+
+TEST_F(EnginePagingTest, HealthyWebhookIsNotHeldBackByADeadOneFillingTheBound) {
+  StartBounded();
+  const std::string dead = AddWebhook(R"({"kind":"fixed","delays_s":[60]})", 3, /*max_in_flight=*/1);
+  const std::string healthy = AddWebhook(R"({"kind":"fixed","delays_s":[60]})");
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(std::chrono::milliseconds(1));
+    Publish();
+  }
+  std::set<size_t> completed;
+  size_t healthy_done = 0, to_dead = 0;
+  for (int round = 0; round < 100 && healthy_done < 20; ++round) {
+    engine_->RunUntilIdleForTest();
+    for (size_t i = 0; i < transport_.SentCount(); ++i) {
+      if (completed.count(i) != 0) continue;
+      if (transport_.Request(i).url.find(healthy) == std::string::npos) continue;
+      completed.insert(i);
+      transport_.Complete(i, 200);
+      ++healthy_done;
+    }
+    EXPECT_LE(engine_->HeldCount(), 5u);
+  }
+  EXPECT_EQ(healthy_done, 20u);
+  for (size_t i = 0; i < transport_.SentCount(); ++i) to_dead += transport_.Request(i).url.find(dead) != std::string::npos;
+  EXPECT_EQ(to_dead, 1u);  // its one hanging try; the rest wait in the store
+  EXPECT_EQ(DueOrder(dead).size(), 20u);
+}
+
+TEST_F(EnginePagingTest, RecoveryAtStartHoldsAtMostTheBoundAndPagesTheRest) {
+  StartBounded();
+  const std::string dead = AddWebhook(R"({"kind":"fixed","delays_s":[60]})", 3, /*max_in_flight=*/1);
+  for (int i = 0; i < 12; ++i) {
+    clock_.Advance(std::chrono::milliseconds(1));
+    Publish();
+  }
+  ASSERT_TRUE(transport_.WaitForSent(1));
+  engine_->Stop();  // a crash: the try in flight is abandoned, all 12 stay pending
+  engine_.reset();
+  const std::vector<std::string> due = DueOrder(dead);
+  ASSERT_EQ(due.size(), 12u);
+  StartBounded();
+  ASSERT_TRUE(transport_.WaitForSent(2));
+  engine_->RunUntilIdleForTest();
+  EXPECT_LE(engine_->HeldCount(), 3u);
+  EXPECT_EQ(DrainInOrder(1, 13), due);
+  engine_->RunUntilIdleForTest();
+  EXPECT_EQ(transport_.SentCount(), 13u);
+  writer_->Flush();
+  EXPECT_TRUE(store_->ListPendingDeliveries("", 10)->empty());
+}
+
+}  // namespace
+}  // namespace ulak::delivery

@@ -319,6 +319,12 @@ Status EncryptingStore::RecordOutcomes(const std::vector<AttemptOutcome>& outcom
 Result<std::vector<PendingDelivery>> EncryptingStore::ListPendingDeliveries(std::string_view after, int limit) {
   return inner_->ListPendingDeliveries(after, limit);
 }
+Result<std::vector<PendingDelivery>> EncryptingStore::ListDueDeliveriesForWebhook(std::string_view webhook_id,
+                                                                                  TimePoint from,
+                                                                                  std::string_view after_id,
+                                                                                  int limit) {
+  return inner_->ListDueDeliveriesForWebhook(webhook_id, from, after_id, limit);
+}
 Result<int64_t> EncryptingStore::CancelPendingDeliveries(std::string_view webhook_id) {
   return inner_->CancelPendingDeliveries(webhook_id);
 }

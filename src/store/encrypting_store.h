@@ -71,6 +71,8 @@ class EncryptingStore final : public Store {
   Result<std::vector<PublishResult>> Publish(const std::vector<PublishRequest>& requests) override;
   Status RecordOutcomes(const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  Result<std::vector<PendingDelivery>> ListDueDeliveriesForWebhook(std::string_view webhook_id, TimePoint from,
+                                                                   std::string_view after_id, int limit) override;
   // Dead letters carry no secret: straight through.
   Status RecordDeadOutcome(const DeadOutcome& dead) override { return inner_->RecordDeadOutcome(dead); }
   Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override { return inner_->ListDeadOutcomes(limit); }

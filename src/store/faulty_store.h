@@ -104,6 +104,10 @@ class FaultyStore final : public Store {
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override {
     return Read([&] { return inner_->ListPendingDeliveries(after, limit); });
   }
+  Result<std::vector<PendingDelivery>> ListDueDeliveriesForWebhook(std::string_view webhook_id, TimePoint from,
+                                                                   std::string_view after_id, int limit) override {
+    return Read([&] { return inner_->ListDueDeliveriesForWebhook(webhook_id, from, after_id, limit); });
+  }
   Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) override {
     return Write([&] { return inner_->CancelPendingDeliveries(webhook_id); });
   }

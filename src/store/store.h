@@ -83,6 +83,13 @@ class Store {
   virtual Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) = 0;
   // Deliveries still pending or retrying, ordered by id, after `after`; for recovery at start.
   virtual Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) = 0;
+  // A webhook's deliveries still pending or retrying, ordered by (next_attempt_at, id), those
+  // after the cursor only: next_attempt_at later than `from`, or equal to it with an id
+  // greater than `after_id` ("" for every id at `from`). The delivery engine pages a
+  // webhook's backlog in with it (index deliveries_open_by_webhook_due, migration 0014).
+  virtual Result<std::vector<PendingDelivery>> ListDueDeliveriesForWebhook(std::string_view webhook_id,
+                                                                           TimePoint from, std::string_view after_id,
+                                                                           int limit) = 0;
   // Cancels pending/retrying deliveries of a webhook (e.g. it was disabled); returns how many.
   virtual Result<int64_t> CancelPendingDeliveries(std::string_view webhook_id) = 0;
   // Scoped like GetWebhook: empty organization_id means any organization.

@@ -419,6 +419,35 @@ TEST_P(StoreConformanceTest, PendingDeliveriesArePagedByIdAfterTheCursor) {
   EXPECT_EQ((*rest)[0].delivery.id, c.id);
 }
 
+// store.h: ListDueDeliveriesForWebhook: one webhook's open deliveries by (next_attempt_at,
+// id) after the cursor; a retrying one moves to its new due time; other webhooks' and
+// finished ones are not listed.
+TEST_P(StoreConformanceTest, DueDeliveriesOfAWebhookArePagedByDueTimeAfterTheCursor) {
+  ContractsFixture f(*store_);
+  const std::string org = f.NewOrganization();
+  const Webhook w = f.NewWebhook(org), other = f.NewWebhook(org);
+  const Delivery a = f.Published(w), retried = f.Published(w), done = f.Published(w), b = f.Published(w);
+  f.Published(other);
+  const Delivery c = f.Published(w);
+  AttemptOutcome retry = f.Outcome(retried, DeliveryStatus::kRetrying, 1);  // due in 60 s: last
+  ASSERT_TRUE(store_->RecordOutcomes({retry, f.Outcome(done, DeliveryStatus::kSuccess, 1)}).ok());
+  auto ids = [](const Result<std::vector<PendingDelivery>>& page) {
+    std::vector<std::string> out;
+    if (page.ok()) for (const PendingDelivery& p : *page) out.push_back(p.delivery.id);
+    return out;
+  };
+  Result<std::vector<PendingDelivery>> first = store_->ListDueDeliveriesForWebhook(w.id, TimePoint{}, "", 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(ids(first), (std::vector<std::string>{a.id, b.id}));
+  EXPECT_EQ((*first)[0].payload != nullptr ? *(*first)[0].payload : "", R"({"event":"order.created"})");
+  const Delivery& last = (*first)[1].delivery;
+  EXPECT_EQ(ids(store_->ListDueDeliveriesForWebhook(w.id, last.next_attempt_at, last.id, 10)),
+            (std::vector<std::string>{c.id, retried.id}));
+  // "" after the time: every delivery due at that time, b included.
+  EXPECT_EQ(ids(store_->ListDueDeliveriesForWebhook(w.id, b.next_attempt_at, "", 1)), (std::vector<std::string>{b.id}));
+  EXPECT_TRUE(ids(store_->ListDueDeliveriesForWebhook(w.id, retry.next_attempt_at, retried.id, 10)).empty());
+}
+
 // store.h: ListDeadOutcomes: the parked outcomes, oldest first, at most `limit`.
 TEST_P(StoreConformanceTest, DeadOutcomesAreListedOldestFirstUpToTheLimit) {
   ContractsFixture f(*store_);

@@ -313,6 +313,17 @@ Result<std::vector<PendingDelivery>> PostgresStore::ListPendingDeliveries(std::s
   return out;
 }
 
+Result<std::vector<PendingDelivery>> PostgresStore::ListDueDeliveriesForWebhook(std::string_view webhook_id,
+                                                                                TimePoint from,
+                                                                                std::string_view after_id, int limit) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  Params p;
+  p.Add(webhook_id).Add(ToUnixMillis(from)).Add(after_id);
+  AddLimit(p, limit);
+  ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kListDueDeliveriesForWebhook.postgres(), p));
+  return ReadAll<PendingDelivery>(r, ReadPending);
+}
+
 Result<int64_t> PostgresStore::CancelPendingDeliveries(std::string_view webhook_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(sql::kCancelPendingDeliveries.postgres(),

@@ -53,6 +53,10 @@ const Sql kFindEventByEventId(
 const Sql kGetEvent(Select(kEventColumns, " FROM events WHERE id = ?1 AND (?2 = '' OR organization_id = ?2)"));
 const Sql kListPendingDeliveries(std::string(kPendingSelect) +
     "WHERE d.status IN ('pending', 'retrying') AND d.id > ?1 ORDER BY d.id LIMIT ?2");
+// The row comparison walks deliveries_open_by_webhook_due (webhook_id, next_attempt_at, id).
+const Sql kListDueDeliveriesForWebhook(std::string(kPendingSelect) +
+    "WHERE d.webhook_id = ?1 AND d.status IN ('pending', 'retrying') AND (d.next_attempt_at, d.id) > (?2, ?3) "
+    "ORDER BY d.next_attempt_at, d.id LIMIT ?4");
 const Sql kGetDelivery(std::string(kPendingSelect) + "WHERE d.id = ?1 AND (?2 = '' OR d.organization_id = ?2)");
 const Sql kRequeueDelivery(
     "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, "

@@ -38,6 +38,7 @@ extern const Sql kInsertEvent;  // ?1 id, ?2 organization_id, ?3 event_type, ?4 
 extern const Sql kFindEventByEventId;  // ?1 organization_id, ?2 event_id
 extern const Sql kGetEvent;            // ?1 id, ?2 organization_id ('' for any)
 extern const Sql kListPendingDeliveries;  // ?1 after, ?2 limit
+extern const Sql kListDueDeliveriesForWebhook;  // ?1 webhook_id, ?2 from, ?3 after_id, ?4 limit
 extern const Sql kGetDelivery;            // ?1 id, ?2 organization_id ('' for any)
 extern const Sql kRequeueDelivery;        // ?1 id, ?2 now, ?3 claimed_by ('' for none), ?4 lease_until
 extern const Sql kDeliveryExists;         // ?1 id

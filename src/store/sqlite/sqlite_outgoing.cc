@@ -252,6 +252,15 @@ Result<std::vector<PendingDelivery>> SqliteStore::ListPendingDeliveries(std::str
   return ReadAll<PendingDelivery>(*st, ReadPending);
 }
 
+Result<std::vector<PendingDelivery>> SqliteStore::ListDueDeliveriesForWebhook(std::string_view webhook_id,
+                                                                              TimePoint from, std::string_view after_id,
+                                                                              int limit) {
+  ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
+  ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kListDueDeliveriesForWebhook.sqlite()));
+  st->Bind(1, webhook_id).Bind(2, ToUnixMillis(from)).Bind(3, after_id).Bind(4, int64_t{limit});
+  return ReadAll<PendingDelivery>(*st, ReadPending);
+}
+
 Result<int64_t> SqliteStore::CancelPendingDeliveries(std::string_view webhook_id) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn->Prepare(sql::kCancelPendingDeliveries.sqlite()));

@@ -51,6 +51,8 @@ class SqliteStore final : public Store {
   Result<std::vector<PublishResult>> CommitBatch(const std::vector<PublishRequest>& publishes,
                                                  const std::vector<AttemptOutcome>& outcomes) override;
   Result<std::vector<PendingDelivery>> ListPendingDeliveries(std::string_view after, int limit) override;
+  Result<std::vector<PendingDelivery>> ListDueDeliveriesForWebhook(std::string_view webhook_id, TimePoint from,
+                                                                   std::string_view after_id, int limit) override;
   // The writer's dead letters: *_dead_outcomes.cc.
   Status RecordDeadOutcome(const DeadOutcome& dead) override;
   Result<std::vector<DeadOutcome>> ListDeadOutcomes(int limit) override;
