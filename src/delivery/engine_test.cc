@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/ids.h"
+#include "delivery/fake_transport_for_test.h"
 #include "delivery/publisher.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/temp_dir.h"
@@ -20,75 +21,8 @@ namespace {
 
 using std::chrono::seconds;
 
-// Records every request; the test decides when and how each one completes. It has no loop,
-// so the engine runs its own ManualDeliveryLoop on the test's thread: a completion from the
-// test is handled at once (as the curl loop's would be on its thread), and waiting for a
-// request runs the engine's loop by hand (`drive`).
-class FakeTransport final : public HttpTransport {
- public:
-  struct Sent {
-    OutgoingRequest request;
-    Callback done;
-  };
-  void Send(OutgoingRequest request, Callback done) override {
-    std::lock_guard lock(mu_);
-    sent_.push_back({std::move(request), std::move(done)});
-    cv_.notify_all();
-  }
-  void Stop() override {}
-
-  void SetDrive(std::function<void()> drive) { drive_ = std::move(drive); }
-  // Runs the engine's loop until `n` requests were sent in all (bounded: work posted from
-  // the writer's thread may still be on its way).
-  bool WaitForSent(size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    for (;;) {
-      if (drive_) drive_();
-      std::unique_lock lock(mu_);
-      if (sent_.size() >= n) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return sent_.size() >= n; });
-    }
-  }
-  size_t SentCount() {
-    std::lock_guard lock(mu_);
-    return sent_.size();
-  }
-  OutgoingRequest Request(size_t i) {
-    std::lock_guard lock(mu_);
-    return sent_.at(i).request;
-  }
-  void Complete(size_t i, int status, TransportError error = TransportError::kNone, std::string body = "") {
-    TransportResult r;
-    r.status = status;
-    r.error = error;
-    r.body = std::move(body);
-    if (error != TransportError::kNone) r.error_message = "connection refused";
-    CompleteWith(i, std::move(r));
-  }
-  void CompleteWith(size_t i, TransportResult r) {
-    Callback done;
-    {
-      std::lock_guard lock(mu_);
-      done = std::move(sent_.at(i).done);
-    }
-    done(std::move(r));  // on the test's thread, the engine's loop: handled at once
-    if (drive_) drive_();  // and what it posted, as a running loop would
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Sent> sent_;
-  std::function<void()> drive_;
-};
-
-std::string Header(const OutgoingRequest& r, const std::string& name) {
-  for (const auto& [n, v] : r.headers) {
-    if (n == name) return v;
-  }
-  return "";
-}
+using testing::FakeTransport;
+using testing::Header;
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -12,6 +12,7 @@
 
 #include "common/ids.h"
 #include "delivery/engine.h"
+#include "delivery/fake_transport_for_test.h"
 #include "delivery/publisher.h"
 #include "delivery/signer.h"
 #include "store/sqlite/sqlite_store.h"
@@ -22,51 +23,8 @@ namespace {
 
 using std::chrono::seconds;
 
-// Answers 200 at once, on the engine's own ManualDeliveryLoop (it has no loop of its own);
-// waiting for a request runs that loop by hand (`drive`).
-class RecordingTransport final : public HttpTransport {
- public:
-  void SetDrive(std::function<void()> drive) { drive_ = std::move(drive); }
-  void Send(OutgoingRequest request, Callback done) override {
-    {
-      std::lock_guard lock(mu_);
-      sent_.push_back(request);
-      cv_.notify_all();
-    }
-    TransportResult r;
-    r.status = 200;
-    done(std::move(r));
-  }
-  void Stop() override {}
-  // Bounded: work posted from the writer's thread may still be on its way.
-  bool WaitForSent(size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    for (;;) {
-      if (drive_) drive_();
-      std::unique_lock lock(mu_);
-      if (sent_.size() >= n) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return sent_.size() >= n; });
-    }
-  }
-  std::vector<OutgoingRequest> Sent() {
-    std::lock_guard lock(mu_);
-    return sent_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<OutgoingRequest> sent_;
-  std::function<void()> drive_;
-};
-
-std::string Header(const OutgoingRequest& r, const std::string& name) {
-  for (const auto& [n, v] : r.headers) {
-    if (n == name) return v;
-  }
-  return "";
-}
+using testing::FakeTransport;
+using testing::Header;
 
 class ShapingEngineTest : public ::testing::Test {
  protected:
@@ -77,6 +35,7 @@ class ShapingEngineTest : public ::testing::Test {
     org_ = org.id;
     ASSERT_TRUE(store_->CreateOrganization(org, {NewId(clock_, random_), org.id, "h", "p", clock_.Now()}).ok());
     writer_ = std::make_unique<store::StoreWriter>(*store_);
+    transport_.AnswerAtOnce(200);
     transport_.SetDrive([this] { engine_->RunUntilIdleForTest(); });
     engine_ = std::make_unique<DeliveryEngine>(*store_, *writer_, transport_, clock_, random_,
                                                EngineOptions{std::chrono::milliseconds(5)});
@@ -143,7 +102,7 @@ class ShapingEngineTest : public ::testing::Test {
   SeededRandomForTest random_{5};
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<store::StoreWriter> writer_;
-  RecordingTransport transport_;
+  FakeTransport transport_;  // answers 200 at once (SetUp)
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Publisher> publisher_;
   std::string org_;
@@ -166,7 +125,7 @@ TEST_F(ShapingEngineTest, SelectedFieldsAreSignedOverTheBytesSent) {
   AddWebhook("fields", "", R"(["order_number", "items[].name"])");
   Publish(R"({"order_number":"ORD-1","total_amount":179.80,"items":[{"name":"Pizza","price":89.90}]})");
   ASSERT_TRUE(transport_.WaitForSent(1));
-  const OutgoingRequest r = transport_.Sent()[0];
+  const OutgoingRequest r = transport_.Requests()[0];
   const boost::json::value body = boost::json::parse(r.body);
   EXPECT_EQ(boost::json::serialize(body.at("data")), R"({"order_number":"ORD-1","items":[{"name":"Pizza"}]})");
   EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.body));
@@ -188,7 +147,7 @@ TEST_F(ShapingEngineTest, TransformSetsMethodUrlAndHeaders) {
     end)");
   Publish(R"({"order_number":"ORD-7","total_amount":179.80})");
   ASSERT_TRUE(transport_.WaitForSent(1));
-  const OutgoingRequest r = transport_.Sent()[0];
+  const OutgoingRequest r = transport_.Requests()[0];
   EXPECT_EQ(r.method, "PUT");
   EXPECT_EQ(r.url, "http://127.0.0.1:1/elsewhere/ORD-7");
   EXPECT_EQ(Header(r, "X-Order"), "ORD-7");
@@ -227,8 +186,8 @@ TEST_F(ShapingEngineTest, BrokenTransformsFailOnlyTheirOwnDeliveries) {
   store::PublishResult published = Publish(R"({"order_number":"ORD-9"})");
   EXPECT_EQ(published.deliveries.size(), std::size(bad) + 1);
   ASSERT_TRUE(transport_.WaitForSent(1));
-  EXPECT_EQ(transport_.Sent().size(), 1u);  // only the good webhook's
-  EXPECT_EQ(transport_.Sent()[0].url, "http://127.0.0.1:1/good");
+  EXPECT_EQ(transport_.Requests().size(), 1u);  // only the good webhook's
+  EXPECT_EQ(transport_.Requests()[0].url, "http://127.0.0.1:1/good");
   const std::vector<store::Attempt> attempts = AttemptsWhen(std::size(bad) + 1);
   ASSERT_EQ(attempts.size(), std::size(bad) + 1);
   for (const store::Attempt& a : attempts) {
