@@ -665,13 +665,13 @@ void DeliveryEngine::LaunchShaped(std::shared_ptr<Item> item, bool allow_retry, 
   const WebhookConfig& config = *item->config;
   Result<ShapedRequest> shaped = ShapeRequest(config, *item->event->payload);
   if (!shaped.ok()) {
-    Sent sent{"POST", config.record.url, ""};
+    Sent sent{"POST", config.record.url, nullptr};
     Finish(item, allow_retry, "", &sent, done, NotSent("shaping failed: " + shaped.status().message()));
     return;
   }
   if (shaped->skip) {
     // The transform returned nil (SPEC §7): the delivery ends here, without the network.
-    Sent sent{shaped->method, shaped->url, ""};
+    Sent sent{shaped->method, shaped->url, nullptr};
     Finish(item, allow_retry, "", &sent, done, NotSent("skipped: the transform returned nil"), /*skipped=*/true);
     return;
   }
@@ -753,7 +753,7 @@ store::AttemptOutcome DeliveryEngine::Judge(const Item& item, const TransportRes
   if (sent != nullptr) {
     a.request_url = sent->url;
     a.request_method = sent->method;
-    a.request_body = sent->body;
+    if (sent->body) a.request_body = *sent->body;  // the log's own copy; the request shared it
   } else {
     a.request_url = config.record.url;
   }

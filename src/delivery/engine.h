@@ -195,7 +195,7 @@ class DeliveryEngine {
   struct Sent {
     std::string method;
     std::string url;
-    std::string body;
+    std::shared_ptr<const std::string> body;  // the shaped body sent (shared with the request); null: none
   };
   struct ShapedTry;  // one shaped try in progress (engine.cc)
 

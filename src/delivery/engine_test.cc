@@ -490,14 +490,17 @@ TEST_F(EngineTest, TemplatedWebhookRefreshesItsTokenOnceOn401AndResends) {
   ASSERT_TRUE(transport_.WaitForSent(4));
   const OutgoingRequest again = transport_.Request(3);
   EXPECT_EQ(Header(again, "Authorization"), "Bearer tok-2");
-  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.Body(), first.Body());
+  // The shaped body is serialized once per try and shared by both sends, not copied.
+  ASSERT_NE(first.shared_body, nullptr);
+  EXPECT_EQ(again.shared_body, first.shared_body);
   transport_.Complete(3, 204);
   const std::vector<store::Attempt> attempts = Attempts();
   ASSERT_EQ(attempts.size(), 1u);  // one try: the resend after a refresh is part of it
   EXPECT_EQ(attempts[0].status, store::DeliveryStatus::kSuccess);
   EXPECT_EQ(attempts[0].request_method, "PATCH");
   EXPECT_EQ(attempts[0].request_url, first.url);
-  EXPECT_EQ(attempts[0].request_body, first.body);
+  EXPECT_EQ(attempts[0].request_body, first.Body());
   EXPECT_EQ(transport_.SentCount(), 4u);
 }
 

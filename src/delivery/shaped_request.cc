@@ -88,7 +88,7 @@ Result<ShapedRequest> ShapeRequest(const WebhookConfig& config, const std::strin
     out.skip = true;
     return out;
   }
-  out.body = shape::SerializeJson(body, &parsed->digits);
+  out.body = std::make_shared<const std::string>(shape::SerializeJson(body, &parsed->digits));
   return out;
 }
 
@@ -98,7 +98,7 @@ SignedRequest SignShapedRequest(const WebhookConfig& config, const std::string& 
   OutgoingRequest& r = out.request;
   r.url = shaped.url;
   r.method = shaped.method;
-  r.body = shaped.body;
+  r.shared_body = shaped.body;
   r.timeout = std::chrono::seconds(config.record.timeout_seconds);
   r.headers.reserve(8 + shaped.headers.size() + config.custom_headers.size());
   // A transform may set these two; templates and the custom headers the API takes never do.
@@ -121,7 +121,7 @@ SignedRequest SignShapedRequest(const WebhookConfig& config, const std::string& 
     for (const auto& h : config.custom_headers) r.headers.push_back(h);
   }
   // Neither custom nor transformed headers collide with the signature headers: both are refused.
-  AddSignatureHeaders(config, delivery_id, r.body, now, out);
+  AddSignatureHeaders(config, delivery_id, *shaped.body, now, out);
   return out;
 }
 

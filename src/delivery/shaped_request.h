@@ -7,6 +7,7 @@
 // A webhook without shaping never comes here: it keeps BuildDeliveryRequest's shared body.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,7 +31,9 @@ struct ShapedRequest {
   // when signing). With one: every header the script left, custom ones included.
   std::vector<std::pair<std::string, std::string>> headers;
   bool headers_final = false;  // a transform decided `headers`
-  std::string body;            // serialized once: the bytes signed and sent
+  // Serialized once: the bytes signed and sent. Shared, not copied, by every send of the try
+  // (SignShapedRequest; a resend after a token refresh) and read by its attempt log.
+  std::shared_ptr<const std::string> body;
   // Where the webhook's credential goes (shape::TemplateRequest); empty header: nowhere.
   std::string credential_header;
   std::string credential_prefix;
@@ -44,7 +47,8 @@ Result<ShapedRequest> ShapeRequest(const WebhookConfig& config, const std::strin
 
 // The request for one try: `shaped` with Content-Type, User-Agent, the credential
 // (`credential` empty: none), the webhook's custom headers (they win over a template header of
-// the same name) and both signatures over shaped.body.
+// the same name) and both signatures over *shaped.body, which the request shares
+// (OutgoingRequest::shared_body) instead of copying. REQUIRES: shaped.body not null.
 SignedRequest SignShapedRequest(const WebhookConfig& config, const std::string& delivery_id,
                                 const ShapedRequest& shaped, std::string_view credential, TimePoint now);
 

@@ -126,12 +126,12 @@ TEST_F(ShapingEngineTest, SelectedFieldsAreSignedOverTheBytesSent) {
   Publish(R"({"order_number":"ORD-1","total_amount":179.80,"items":[{"name":"Pizza","price":89.90}]})");
   ASSERT_TRUE(transport_.WaitForSent(1));
   const OutgoingRequest r = transport_.Requests()[0];
-  const boost::json::value body = boost::json::parse(r.body);
+  const boost::json::value body = boost::json::parse(r.Body());
   EXPECT_EQ(boost::json::serialize(body.at("data")), R"({"order_number":"ORD-1","items":[{"name":"Pizza"}]})");
-  EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.body));
+  EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.Body()));
   EXPECT_EQ(Header(r, "webhook-signature"),
             SignatureStandard(std::string(64, 'b'), Header(r, "webhook-id"),
-                              std::stoll(Header(r, "webhook-timestamp")), r.body));
+                              std::stoll(Header(r, "webhook-timestamp")), r.Body()));
   EXPECT_EQ(Header(r, "X-Webhook-Secret"), "n8n");
 }
 
@@ -153,8 +153,8 @@ TEST_F(ShapingEngineTest, TransformSetsMethodUrlAndHeaders) {
   EXPECT_EQ(Header(r, "X-Order"), "ORD-7");
   EXPECT_EQ(Header(r, "Content-Type"), "application/vnd.order+json");
   EXPECT_EQ(Header(r, "X-Webhook-Secret"), "n8n");  // the script got the custom headers and kept them
-  EXPECT_EQ(r.body, R"({"order":"ORD-7","total":179.8})");
-  EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.body));
+  EXPECT_EQ(r.Body(), R"({"order":"ORD-7","total":179.8})");
+  EXPECT_EQ(Header(r, "X-Webhook-Signature"), SignatureSeed001(std::string(64, 'b'), r.Body()));
   const std::vector<store::Attempt> attempts = AttemptsWhen(1);
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].request_url, "http://127.0.0.1:1/elsewhere/ORD-7");
