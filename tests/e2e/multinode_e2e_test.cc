@@ -142,8 +142,10 @@ TEST_F(MultiNodeE2E, KilledNodeLosesNoAcceptedEventAndDuplicatesAreOnlyItsInFlig
   const auto delivered_at = Clock::now();
   const std::vector<int> missing = Missing(got, accepted);
   EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never reached the sink: " << Join(missing);
-  // Late copies (a takeover racing the end) are counted too.
-  std::this_thread::sleep_for(1500ms);
+  // Late copies (a takeover racing the end) are counted too: once every delivery is recorded
+  // as a success and no node holds one, nothing more can be sent.
+  const std::vector<std::string> unfinished = NotSucceeded(0, got, accepted);
+  WaitUntilNoNodeHoldsAny();
   const Received final_got = Summarize(sink_, "/mn");
   const Duplicates dups = CountDuplicates(final_got, accepted);
   size_t unaccepted_requests = 0;
@@ -169,7 +171,6 @@ TEST_F(MultiNodeE2E, KilledNodeLosesNoAcceptedEventAndDuplicatesAreOnlyItsInFlig
   EXPECT_TRUE(dups.unstable_ids.empty()) << "copies of one event carried different webhook-ids: "
                                          << Join(dups.unstable_ids);
   EXPECT_EQ(final_got.count.count(-1), 0u) << "a delivery without data.n";
-  const std::vector<std::string> unfinished = NotSucceeded(0, final_got, accepted);
   EXPECT_TRUE(unfinished.empty()) << unfinished.size() << " delivered but not recorded as success, first: "
                                   << (unfinished.empty() ? "" : unfinished.front());
 
@@ -219,8 +220,11 @@ TEST_F(MultiNodeE2E, SameEventIdPublishedConcurrentlyThroughThreeNodesIsDelivere
 
   std::set<int> all;
   for (int round = 0; round < kRounds; ++round) all.insert(round);
-  ASSERT_TRUE(Missing(WaitUntilDelivered(sink_, "/idem", all, 20s), all).empty());
-  std::this_thread::sleep_for(1500ms);  // a second copy would have arrived by now
+  const Received delivered = WaitUntilDelivered(sink_, "/idem", all, 20s);
+  ASSERT_TRUE(Missing(delivered, all).empty());
+  // Recorded as sent and held by no node: a second copy would have been sent by now.
+  EXPECT_TRUE(NotSucceeded(0, delivered, all).empty());
+  WaitUntilNoNodeHoldsAny();
   const Received got = Summarize(sink_, "/idem");
   EXPECT_EQ(got.total, static_cast<size_t>(kRounds));
   for (const auto& [n, c] : got.count) EXPECT_EQ(c, 1u) << "event " << n << " was delivered " << c << " times";
@@ -325,7 +329,9 @@ TEST_F(MultiNodeE2E, PostgresRestartMidRunLosesNoAcceptedEvent) {
   const Received got = WaitUntilDelivered(sink_, "/pg", accepted, 40s);
   const std::vector<int> missing = Missing(got, accepted);
   EXPECT_TRUE(missing.empty()) << missing.size() << " accepted events never reached the sink: " << Join(missing);
-  std::this_thread::sleep_for(1s);
+  // Recorded as sent, and held by no node: every request there will be is at the sink.
+  const std::vector<std::string> unfinished = NotSucceeded(0, got, accepted);
+  WaitUntilNoNodeHoldsAny();
   const Received final_got = Summarize(sink_, "/pg");
   const Duplicates dups = CountDuplicates(final_got, accepted);
   EXPECT_TRUE(dups.unstable_ids.empty()) << "copies of one event carried different webhook-ids: "
@@ -334,7 +340,6 @@ TEST_F(MultiNodeE2E, PostgresRestartMidRunLosesNoAcceptedEvent) {
   for (const auto& [n, c] : final_got.count) {
     if (accepted.count(n) == 0) unaccepted_requests += c;
   }
-  const std::vector<std::string> unfinished = NotSucceeded(0, final_got, accepted);
   EXPECT_TRUE(unfinished.empty()) << unfinished.size() << " delivered but not recorded as success, first: "
                                   << (unfinished.empty() ? "" : unfinished.front());
   Report("restart_duplicates", static_cast<double>(dups.extra_requests),
@@ -398,7 +403,7 @@ TEST_F(MultiNodeE2E, RetryAndRecoverOnAnotherNodeAreSentPromptlyAndOnce) {
   })) << "job " << job_id;
   for (const std::string& id : failed) EXPECT_TRUE(WaitForDeliveryVia(0, id, "success", 2));
 
-  std::this_thread::sleep_for(1500ms);  // no node sends anything twice
+  WaitUntilNoNodeHoldsAny();  // then nothing is left to send: no node sent anything twice
   EXPECT_EQ(sink_.Count("/wake"), 6u);
   Report("retry_latency_s", retry_latency,
          "retry on another node sent after " + std::to_string(retry_latency) + " s, recover after " +
@@ -431,7 +436,7 @@ TEST_F(MultiNodeE2E, RetryHeldByAKilledNodeIsSentByAnother) {
   EXPECT_EQ(sink_.Requests("/later").at(1).Header("webhook-id"), id);
   EXPECT_EQ(EventNumber(sink_.Requests("/later").at(1)), 7);
   EXPECT_TRUE(WaitForDeliveryVia(1, id, "success", 2));
-  std::this_thread::sleep_for(1s);
+  WaitUntilNoNodeHoldsAny();
   EXPECT_EQ(sink_.Count("/later"), 2u);
   Report("retry_takeover_s", takeover, "retry of a killed node sent " + std::to_string(takeover) + " s after the kill");
 }
@@ -498,7 +503,8 @@ TEST_F(MultiNodeE2E, UrlChangedOnOneNodeAppliesToARetryHeldByAnother) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(sink_.WaitFor([](const std::vector<SinkRequest>& all) { return all.size() >= 2; }, 10s))
       << "the retry was never sent";
-  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(WaitForDeliveryVia(0, id, "success", 2));
+  WaitUntilNoNodeHoldsAny();
   EXPECT_EQ(sink_.Count("/new"), 1u) << "the retry did not go to the new URL";
   EXPECT_EQ(sink_.Count("/old"), 1u) << "the retry went to the URL the webhook no longer has";
 }
@@ -521,9 +527,10 @@ TEST_F(MultiNodeE2E, WebhookDeletedOnOneNodeGetsNoRetryFromAnother) {
   HttpResult r = CallNode(0, "DELETE", "/api/webhooks/" + webhook_id, org_key_);
   ASSERT_EQ(r.status, 204) << r.body;
   // Node 2 learns of the deletion at its next lease renewal (every lease/3 = 1 s), or when
-  // its cached configuration expires (2 s); the retry is due 6 s after the first try, so a
-  // loaded machine still has margin. Then wait past the retry's due time.
-  std::this_thread::sleep_for(8s);
+  // its cached configuration expires (2 s), and drops the retry (due 6 s after the first
+  // try). Until it lets go of it, or sends it, it holds it: when no node holds anything, the
+  // retry was either dropped or sent, and the count tells which.
+  WaitUntilNoNodeHoldsAny();
   EXPECT_EQ(sink_.Count("/gone"), 1u) << "a deleted webhook still received its retry";
 }
 
@@ -545,8 +552,11 @@ TEST_F(MultiNodeE2E, ReceiverSlowerThanTheLeaseGetsEachDeliveryOnce) {
   }
   const Received got = WaitUntilDelivered(sink_, "/slow", accepted, 40s);
   EXPECT_TRUE(Missing(got, accepted).empty());
-  // Long enough for a second claim of any of them (a lease expiring mid-request) to show.
-  std::this_thread::sleep_for(8s);
+  // A second claim of any of them (a lease expiring mid-request) would be sent before its
+  // delivery is recorded as a success, and held by its node until the slow answer: once
+  // every one is recorded and no node holds any, every request there will be is at the sink.
+  EXPECT_TRUE(NotSucceeded(0, got, accepted, 30s).empty());
+  WaitUntilNoNodeHoldsAny(30s);
   const Received final_got = Summarize(sink_, "/slow");
   const Duplicates dups = CountDuplicates(final_got, accepted);
   EXPECT_EQ(dups.extra_requests, 0u) << "deliveries sent again while their first request was in flight";
@@ -582,7 +592,7 @@ TEST_F(MultiNodeE2E, OrderedWebhookIsDeliveredInOrderWhilePublishedThroughTwoNod
   std::vector<int> expected = {1, 1, 1};
   for (int n = 2; n <= 50; ++n) expected.push_back(n);
   EXPECT_EQ(seen, expected);
-  std::this_thread::sleep_for(500ms);
+  WaitUntilNoNodeHoldsAny();
   EXPECT_EQ(sink_.Count("/fifo"), 52u);  // nothing sent twice
 }
 

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -291,6 +292,39 @@ class MultiNodeFixture : public ServerFixture {
     std::vector<std::string> out;
     for (const auto& [id, d] : last) out.push_back(d);
     return out;
+  }
+
+  // ulak_deliveries_held from node i's /metrics: deliveries queued, waiting for a retry or in
+  // flight on that node; -1 when it cannot be read.
+  int64_t HeldOn(size_t i) {
+    static const std::string kName = "ulak_deliveries_held ";
+    HttpResult r = CallNode(i, "GET", "/metrics", "");
+    if (r.status != 200) return -1;
+    std::istringstream lines(r.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(kName, 0) == 0) return std::strtoll(line.c_str() + kName.size(), nullptr, 10);
+    }
+    return -1;
+  }
+
+  // Waits until no live node holds a delivery (HeldOn is 0 everywhere). Once every delivery of
+  // the test is final in the store (success, failed, cancelled) and no node holds one, nothing
+  // can be sent any more: what the sink has then is all it will get. So a test checks "sent
+  // once" or "never sent" on that state, instead of sleeping for a while and hoping a late
+  // copy would have shown by then.
+  bool WaitUntilNoNodeHoldsAny(std::chrono::milliseconds timeout = 20s) {
+    std::string held;
+    const bool ok = Eventually([&] {
+      held.clear();
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        if (!alive_[i]) continue;
+        const int64_t n = HeldOn(i);
+        if (n != 0) held += " node " + std::to_string(i + 1) + ": " + std::to_string(n);
+      }
+      return held.empty();
+    }, timeout);
+    EXPECT_TRUE(ok) << "deliveries still held:" << held;
+    return ok;
   }
 
   void Report(const std::string& name, double value, const std::string& line) {
