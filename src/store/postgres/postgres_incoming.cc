@@ -4,7 +4,9 @@
 
 #include "store/incoming_body.h"
 #include "store/postgres/page.h"
+#include "store/postgres/pg_columns.h"
 #include "store/postgres/postgres_store.h"
+#include "store/postgres/sql_io.h"
 
 namespace ulak::store::postgres {
 namespace {
@@ -56,31 +58,60 @@ Status DefaultTaken(const Source& s) {
 
 }  // namespace
 
-Status PostgresStore::InsertIncoming(Connection& conn, const IncomingRequest& r, std::string_view event_payload) {
+namespace {
+
+constexpr char kIncomingColumns[] =
+    "id, source_id, organization_id, status, provider_event_id, event_type, event_id, body, headers, reason, "
+    "created_at, body_delta";
+
+// One incoming_requests row, in kIncomingColumns' order: 12 values.
+void WriteIncoming(sql::ParamWriter& w, const IncomingRequest& r, std::string_view event_payload) {
   // Accepted: the body is rebuilt from the event created with it (incoming_body.h). Not for a
   // duplicate, whose event is older than it and may be pruned before it.
   std::optional<std::string> delta;
   if (r.status == IncomingStatus::kAccepted && !event_payload.empty()) delta = EncodeBodyDelta(r.body, event_payload);
-  Params p;
-  p.Add(r.id).Add(r.source_id).Add(r.organization_id).Add(IncomingStatusName(r.status)).Add(r.provider_event_id)
-      .Add(r.event_type);
+  w.Text(r.id).Text(r.source_id).Text(r.organization_id).Text(IncomingStatusName(r.status))
+      .Text(r.provider_event_id).Text(r.event_type);
   if (r.event_id.empty()) {
-    p.AddNull();
+    w.Null();
   } else {
-    p.Add(r.event_id);
+    w.Text(r.event_id);
   }
-  p.AddBytes(delta ? std::string_view("") : std::string_view(r.body)).AddBytes(r.headers_json).Add(r.reason)
-      .Add(ToUnixMillis(r.created_at));
+  w.Bytes(delta ? std::string_view("") : std::string_view(r.body)).Bytes(r.headers_json).Text(r.reason)
+      .Int(ToUnixMillis(r.created_at));
   if (delta) {
-    p.AddBytes(*delta);
+    w.Bytes(*delta);
   } else {
-    p.AddNull();
+    w.Null();
   }
-  return conn.Query(
-      "INSERT INTO incoming_requests(id, source_id, organization_id, status, provider_event_id, event_type, "
-      "event_id, body, headers, reason, created_at, body_delta) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", p)
+}
+
+}  // namespace
+
+Status PostgresStore::InsertIncoming(Connection& conn, const IncomingRequest& r, std::string_view event_payload) {
+  Params p;
+  PgParams w(p);
+  WriteIncoming(w, r, event_payload);
+  return conn.Query(std::string("INSERT INTO incoming_requests(") + kIncomingColumns +
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    p)
       .status();
+}
+
+void PostgresStore::AddIncomingRow(PgColumns& rows, const IncomingRequest& r, std::string_view event_payload) {
+  WriteIncoming(rows, r, event_payload);
+  rows.EndRow();
+}
+
+Status PostgresStore::InsertIncomingRows(Connection& conn, const PgColumns& rows) {
+  if (rows.rows() == 0) return Status::Ok();
+  static const std::string insert = std::string("INSERT INTO incoming_requests(") + kIncomingColumns +
+                                    ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+                                    "$5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], "
+                                    "$11::bigint[], $12::bytea[])";
+  Params p;
+  rows.AddTo(p);
+  return conn.Query(insert, p).status();
 }
 
 Status PostgresStore::CreateSource(const Source& s) {

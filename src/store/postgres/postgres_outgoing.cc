@@ -28,6 +28,42 @@ using sql::ForPostgres;
 Webhook ReadWebhook(const PgResult& r, int row) { return sql::ReadWebhook(PgRow(r, row)); }
 Event ReadEvent(const PgResult& r, int row) { return sql::ReadEvent(PgRow(r, row)); }
 
+// An event's identity as its publisher gave it: organization and event_id.
+std::string DuplicateKey(std::string_view organization_id, std::string_view event_id) {
+  std::string key(organization_id);
+  key += '\0';
+  key += event_id;
+  return key;
+}
+
+// The events a publish batch duplicated (requests whose id is not in `inserted`: their key was
+// taken), read back with one statement, by DuplicateKey. keys[i]: requests[i]'s compact key.
+Result<std::unordered_map<std::string, Event>> ReadDuplicatedEvents(Connection& conn,
+                                                                    const std::vector<PublishRequest>& requests,
+                                                                    const std::vector<std::string>& keys,
+                                                                    const std::unordered_set<std::string>& inserted) {
+  std::unordered_map<std::string, Event> out;
+  PgColumns wanted(1);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (inserted.count(requests[i].event.id) != 0 || keys[i].empty()) continue;
+    wanted.Bytes(keys[i]);
+    wanted.EndRow();
+  }
+  if (wanted.rows() == 0) return out;
+  // The compact key finds the rows (its unique index); the texts confirm them.
+  static const std::string select = std::string("SELECT ") + sql::kEventColumns +
+                                    " FROM events WHERE idempotency_key = ANY($1::bytea[])";
+  Params p;
+  wanted.AddTo(p);
+  ULAK_ASSIGN_OR_RETURN(PgResult found, conn.Query(select, p));
+  for (int row = 0; row < found.rows(); ++row) {
+    Event e = ReadEvent(found, row);
+    std::string key = DuplicateKey(e.organization_id, e.event_id);
+    out.emplace(std::move(key), std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 Status PostgresStore::InsertDelivery(Connection& conn, const Delivery& d) {
@@ -122,9 +158,9 @@ Result<std::vector<PublishResult>> PostgresStore::CommitBatch(const std::vector<
 }
 
 // REQUIRES: inside a transaction on conn.
-// One INSERT for the batch's events and one for their deliveries, whatever the batch's size
-// (multi-row statements over unnest, pg_columns.h); only a duplicate's read-back and the
-// incoming rows (incoming webhooks) go one by one.
+// One INSERT each for the batch's events, their deliveries and the incoming requests they came
+// from (incoming webhooks), and one SELECT reading back the events the batch duplicated,
+// whatever the batch's size (multi-row statements over unnest, pg_columns.h).
 Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
                                                             const std::vector<PublishRequest>& requests,
                                                             bool& unclaimed_work) {
@@ -173,23 +209,24 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
   ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_events, event_params));
   std::unordered_set<std::string> inserted;
   for (int row = 0; row < inserted_rows.rows(); ++row) inserted.insert(inserted_rows.Text(row, 0));
+  ULAK_ASSIGN_OR_RETURN(auto earlier, ReadDuplicatedEvents(conn, requests, keys, inserted));
 
   std::vector<PublishResult> results;
   results.reserve(requests.size());
   PgColumns deliveries(10);
+  PgColumns incoming_rows(12);
   for (size_t i = 0; i < requests.size(); ++i) {
     const PublishRequest& req = requests[i];
     const Event& e = req.event;
     if (inserted.count(e.id) == 0) {
-      ULAK_ASSIGN_OR_RETURN(PgResult found, conn.Query(sql::kFindEventByEventId.postgres(),
-          Params().Add(e.organization_id).Add(e.event_id).AddBytes(keys[i])));
-      if (found.rows() == 0) return Internal("event " + e.event_id + " conflicted but cannot be read");
-      results.push_back(PublishResult{ReadEvent(found, 0), true, {}});
+      auto found = earlier.find(DuplicateKey(e.organization_id, e.event_id));
+      if (found == earlier.end()) return Internal("event " + e.event_id + " conflicted but cannot be read");
+      results.push_back(PublishResult{found->second, true, {}});
       if (req.incoming) {
         IncomingRequest incoming = *req.incoming;
         incoming.status = IncomingStatus::kDuplicate;
         incoming.event_id = results.back().event.id;
-        ULAK_RETURN_IF_ERROR(InsertIncoming(conn, incoming));
+        AddIncomingRow(incoming_rows, incoming);
       }
       continue;
     }
@@ -202,7 +239,7 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
       IncomingRequest incoming = *req.incoming;
       incoming.status = IncomingStatus::kAccepted;
       incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(conn, incoming, e.payload));
+      AddIncomingRow(incoming_rows, incoming, e.payload);
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());
@@ -213,6 +250,7 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
     deliveries.AddTo(p);
     ULAK_RETURN_IF_ERROR(conn.Query(insert_deliveries, p).status());
   }
+  ULAK_RETURN_IF_ERROR(InsertIncomingRows(conn, incoming_rows));
   return results;
 }
 

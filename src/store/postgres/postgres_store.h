@@ -20,6 +20,8 @@
 
 namespace ulak::store::postgres {
 
+class PgColumns;
+
 class PostgresStore final : public Store {
  public:
   // Connects once now, so a bad conninfo or an unreachable server fails at start (kInvalidArgument,
@@ -149,6 +151,10 @@ class PostgresStore final : public Store {
   // event it became (store/incoming_body.h), when one describes it.
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request,
                                std::string_view event_payload = {});
+  // The same, for a writer round: rows gathered with AddIncomingRow (a PgColumns of 12
+  // columns), inserted by one statement (nothing when empty).
+  static void AddIncomingRow(PgColumns& rows, const IncomingRequest& request, std::string_view event_payload = {});
+  static Status InsertIncomingRows(Connection& conn, const PgColumns& rows);
 
   static Status InsertDelivery(Connection& conn, const Delivery& delivery);
   // The halves of CommitBatch, inside the caller's transaction. unclaimed_work: set when a
