@@ -189,22 +189,27 @@ ctx_switches() {
     awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
 # The same count split by thread name (/proc/PID/task/TID/comm; ulak names its threads
-# ulak-http-N, ulak-writer, ulak-delivery...): one "name switches" line per name, its threads summed.
+# ulak-http-N, ulak-writer, ulak-delivery...): one "name switches involuntary" line per name,
+# its threads summed (involuntary: preempted, which a busy machine inflates).
 ctx_by_thread() {  # PID
   local t
   for t in /proc/"$1"/task/*; do
     { printf '%s ' "$(tr -c 'A-Za-z0-9_.\n-' '_' <"$t/comm")"
-      awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }' "$t/status"
+      awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } /^nonvoluntary/ { i = $2 }
+        END { print s + 0, i + 0 }' "$t/status"
     } 2>/dev/null
-  done | awk 'NF == 2 { s[$1] += $2 } END { for (n in s) print n, s[n] }'
+  done | awk 'NF == 3 { s[$1] += $2; i[$1] += $3 } END { for (n in s) print n, s[n], i[n] }'
 }
-# BEFORE AFTER (ctx_by_thread outputs) EVENTS: "name x.xx, ..." per event, biggest first; a
-# thread born in the window counts from 0, one that ended in it is missing.
+# BEFORE AFTER (ctx_by_thread outputs) EVENTS: "name x.xx, ..." per event, biggest first, then
+# the involuntary share of them all; a thread born in the window counts from 0, one that ended
+# in it is missing.
 ctx_split() {
-  awk -v n="$3" 'NR == FNR { b[$1] = $2; next }
-    { d = $2 - b[$1]; if (d > 0 && n > 0) printf "%s %.3f\n", $1, d / n; if ($1 ~ /^ulak-http-/) h += d }
-    END { if (n > 0) printf "ulak-http-*(all) %.3f\n", h / n }' <(echo "$1") <(echo "$2") |
-    sort -k2 -gr | awk '{ printf "%s%s %.2f", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }'
+  awk -v n="$3" 'NR == FNR { b[$1] = $2; bi[$1] = $3; next }
+    { d = $2 - b[$1]; if (d > 0 && n > 0) printf "%s %.3f\n", $1, d / n; if ($1 ~ /^ulak-http-/) h += d
+      inv += $3 - bi[$1] }
+    END { if (n > 0) printf "ulak-http-*(all) %.3f\n~involuntary %.3f\n", h / n, inv / n }' <(echo "$1") <(echo "$2") |
+    sort -k2 -gr | awk '$1 != "~involuntary" { printf "%s%s %.2f", (k++ ? ", " : ""), $1, $2 }
+      $1 == "~involuntary" { inv = $2 } END { printf "; of all these, involuntary (preempted): %.2f\n", inv }'
 }
 proc_cost() {  # PID...: "cpu_us context_switches" of these processes now, summed
   local p ticks=0 switches=0
