@@ -200,16 +200,16 @@ ctx_by_thread() {  # PID
     } 2>/dev/null
   done | awk 'NF == 3 { s[$1] += $2; i[$1] += $3 } END { for (n in s) print n, s[n], i[n] }'
 }
-# BEFORE AFTER (ctx_by_thread outputs) EVENTS: "name x.xx, ..." per event, biggest first, then
-# the involuntary share of them all; a thread born in the window counts from 0, one that ended
-# in it is missing.
+# BEFORE AFTER (ctx_by_thread outputs) EVENTS: "name x.xx (v.vv voluntary), ..." per event,
+# biggest first; a thread born in the window counts from 0, one that ended in it is missing.
+# On a busy machine most involuntary ones (preempted) are other processes' doing.
 ctx_split() {
   awk -v n="$3" 'NR == FNR { b[$1] = $2; bi[$1] = $3; next }
-    { d = $2 - b[$1]; if (d > 0 && n > 0) printf "%s %.3f\n", $1, d / n; if ($1 ~ /^ulak-http-/) h += d
-      inv += $3 - bi[$1] }
-    END { if (n > 0) printf "ulak-http-*(all) %.3f\n~involuntary %.3f\n", h / n, inv / n }' <(echo "$1") <(echo "$2") |
-    sort -k2 -gr | awk '$1 != "~involuntary" { printf "%s%s %.2f", (k++ ? ", " : ""), $1, $2 }
-      $1 == "~involuntary" { inv = $2 } END { printf "; of all these, involuntary (preempted): %.2f\n", inv }'
+    n > 0 { d = $2 - b[$1]; v = d - ($3 - bi[$1])
+      if (d > 0) printf "%s %.3f %.3f\n", $1, d / n, v / n
+      if ($1 ~ /^ulak-http-/) { h += d; hv += v } }
+    END { if (n > 0) printf "ulak-http-*(all) %.3f %.3f\n", h / n, hv / n }' <(echo "$1") <(echo "$2") |
+    sort -k2 -gr | awk '{ printf "%s%s %.2f (%.2f voluntary)", (NR > 1 ? ", " : ""), $1, $2, $3 } END { print "" }'
 }
 proc_cost() {  # PID...: "cpu_us context_switches" of these processes now, summed
   local p ticks=0 switches=0
