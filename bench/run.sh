@@ -188,6 +188,29 @@ ctx_switches() {
   cat /proc/"$1"/task/*/status 2>/dev/null |
     awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
+# The same count split by thread name (/proc/PID/task/TID/comm; ulak names its threads
+# ulak-http-N, ulak-writer, ulak-delivery...): one "name switches involuntary" line per name,
+# its threads summed (involuntary: preempted, which a busy machine inflates).
+ctx_by_thread() {  # PID
+  local t
+  for t in /proc/"$1"/task/*; do
+    { printf '%s ' "$(tr -c 'A-Za-z0-9_.\n-' '_' <"$t/comm")"
+      awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } /^nonvoluntary/ { i = $2 }
+        END { print s + 0, i + 0 }' "$t/status"
+    } 2>/dev/null
+  done | awk 'NF == 3 { s[$1] += $2; i[$1] += $3 } END { for (n in s) print n, s[n], i[n] }'
+}
+# BEFORE AFTER (ctx_by_thread outputs) EVENTS: "name x.xx (v.vv voluntary), ..." per event,
+# biggest first; a thread born in the window counts from 0, one that ended in it is missing.
+# On a busy machine most involuntary ones (preempted) are other processes' doing.
+ctx_split() {
+  awk -v n="$3" 'NR == FNR { b[$1] = $2; bi[$1] = $3; next }
+    n > 0 { d = $2 - b[$1]; v = d - ($3 - bi[$1])
+      if (d > 0) printf "%s %.3f %.3f\n", $1, d / n, v / n
+      if ($1 ~ /^ulak-http-/) { h += d; hv += v } }
+    END { if (n > 0) printf "ulak-http-*(all) %.3f %.3f\n", h / n, hv / n }' <(echo "$1") <(echo "$2") |
+    sort -k2 -gr | awk '{ printf "%s%s %.2f (%.2f voluntary)", (NR > 1 ? ", " : ""), $1, $2, $3 } END { print "" }'
+}
 proc_cost() {  # PID...: "cpu_us context_switches" of these processes now, summed
   local p ticks=0 switches=0
   for p in "$@"; do
@@ -256,13 +279,14 @@ fi
 # --- 2. ulak end to end ------------------------------------------------------------------
 publish_max_rps=0
 e2e() {  # NAME WEBHOOKS: publish for $seconds, then wait for every delivery to be logged
-  local name=$1 webhooks=$2 org key start out accepted expected drained success last_ms elapsed dps rss
+  local name=$1 webhooks=$2 org key start out accepted expected drained success last_ms elapsed dps rss split0 split1
   start_ulak "$name"
   read -r org key < <(new_org "bench-$name")
   for _ in $(seq "$webhooks"); do new_webhook "$key" "$sink_url" >/dev/null; done
   start=$(now_ms)
   ticks0=$(cpu_ticks "$ulak_pid")
   read -r cost_cpu0 cost_cs0 < <(proc_cost "$ulak_pid")
+  split0=$(ctx_by_thread "$ulak_pid")
   out=$(wrk_run "$here/publish.lua" "$ulak_url/api/events" "$seconds" -- "$key" 1024)
   ticks1=$(cpu_ticks "$ulak_pid")
   publish_ms=$(( $(now_ms) - start ))
@@ -272,6 +296,7 @@ e2e() {  # NAME WEBHOOKS: publish for $seconds, then wait for every delivery to 
   drained=$(drain "$key" "$expected")
   success=${drained% *}
   read -r cost_cpu1 cost_cs1 < <(proc_cost "$ulak_pid")
+  split1=$(ctx_by_thread "$ulak_pid")
   last_ms=${drained#* }
   elapsed=$((last_ms - start))
   dps=$(awk -v n="$success" -v ms="$elapsed" 'BEGIN { printf "%.0f", n * 1000 / ms }')
@@ -284,6 +309,7 @@ e2e() {  # NAME WEBHOOKS: publish for $seconds, then wait for every delivery to 
   e2e_cpu=$(per $((cost_cpu1 - cost_cpu0)) "$success" %.1f)
   note "cost per delivered event (first publish → drained, the drain's polls included): $e2e_cs context switches," \
     "$e2e_cpu CPU µs of ulak"
+  note "context switches per delivered event by thread: $(ctx_split "$split0" "$split1" "$success")"
   if [[ $webhooks -eq 1 ]]; then publish_max_rps=$(kv "$out" rps); fi
   e2e_dps=$dps
   e2e_publish_rps=$(kv "$out" rps)

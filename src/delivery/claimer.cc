@@ -1,6 +1,7 @@
 #include "delivery/claimer.h"
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace ulak::delivery {
 
@@ -10,7 +11,10 @@ Claimer::Claimer(store::Store& store, DeliveryEngine& engine, const Clock& clock
 Claimer::~Claimer() { Stop(); }
 
 void Claimer::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("ulak-claimer");
+    Run();
+  });
 }
 
 void Claimer::Stop() {

@@ -22,7 +22,6 @@
 // overloads; no exception crosses a curl callback or leaves this file.
 #include <curl/curl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +44,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "delivery/delivery_loop.h"
 #include "delivery/http_transport.h"
 
@@ -350,7 +350,7 @@ class CurlTransport final : public HttpTransport, public DeliveryLoop {
   }
 
   void RunLoop() {
-    pthread_setname_np(pthread_self(), "ulak-delivery");
+    SetCurrentThreadName("ulak-delivery");
     for (;;) {
       try {
         io_.run();

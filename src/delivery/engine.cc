@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/thread_name.h"
 #include "delivery/request.h"
 #include "delivery/shaped_request.h"
 #include "delivery/retry_after.h"
@@ -367,6 +368,7 @@ void DeliveryEngine::RunOffLoop(std::function<void()> job) {
   if (pager_stopping_) return;
   if (!pager_.joinable()) {
     pager_ = std::thread([this] {
+      SetCurrentThreadName("ulak-pager");
       for (;;) {
         std::function<void()> next;
         {

@@ -1,9 +1,14 @@
 #include "delivery/faulty_transport.h"
 
+#include "common/thread_name.h"
+
 namespace ulak::delivery {
 
 FaultyTransport::FaultyTransport(std::unique_ptr<HttpTransport> inner)
-    : inner_(std::move(inner)), thread_([this] { RunCallbacks(); }) {}
+    : inner_(std::move(inner)), thread_([this] {
+        SetCurrentThreadName("ulak-faulty");
+        RunCallbacks();
+      }) {}
 
 FaultyTransport::~FaultyTransport() { Stop(); }
 

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "shape/json_number.h"
 
 namespace ulak::delivery {
@@ -28,7 +29,10 @@ Result<ConfigPtr> ActiveConfig(store::Store& store, const std::string& organizat
 DeliveryOperations::DeliveryOperations(store::Store& store, DeliveryEngine& engine, Publisher& publisher,
                                        const Clock& clock, Random& random)
     : store_(store), engine_(engine), publisher_(publisher), clock_(clock), random_(random),
-      worker_([this] { RunJobs(); }) {}
+      worker_([this] {
+        SetCurrentThreadName("ulak-operations");
+        RunJobs();
+      }) {}
 
 DeliveryOperations::~DeliveryOperations() { Stop(); }
 

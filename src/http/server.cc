@@ -1,13 +1,23 @@
 // The HTTP/1.1 server over Boost.Beast. With beast_impl.cc, the only file that sees Beast.
 //
-// Threading: one io_context run by N threads. The acceptor and every connection (Session)
-// live on their own strand, so a Session's members are touched only on its strand; other
-// threads (a handler replying later, Stop()) reach a Session by posting to that strand.
+// Threading: one event loop per thread (Envoy's dispatchers). N loops, each an io_context
+// built with concurrency hint 1 and run by exactly one thread ("ulak-http-<i>"), N being
+// ServerOptions::threads. The acceptor lives on loop 0 and hands each accepted connection to
+// the next loop in turn (round robin over the loops whose thread started): the socket is
+// accepted straight onto that loop's executor, and the Session lives there for good. State
+// a loop owns is touched only on that loop, so a Session needs no strand and no lock; other
+// threads (a handler replying later, the acceptor starting a Session, Stop()) reach it by
+// posting to its loop, one post per reply. With one thread per io_context Asio takes its
+// single-thread paths (a post from the loop itself goes to a thread-private queue, no wake),
+// and no handler hops between threads through the scheduler's mutex and condition variable.
+// The registry of live sessions (ServerCore) is shared by the loops and locked once per
+// connection opened or closed, never per request.
 //
 // Lifetime: the server holds a strong reference to every live Session, so no socket can
-// outlive the io_context it is registered with. A Reply holds only a weak reference plus the
-// ReplyGate, which Stop() closes before the io_context goes away: a Reply called after that
-// is dropped instead of posting into freed memory.
+// outlive the loop (io_context) it is registered with; a Session is only ever referred to
+// from its own loop's queue. A Reply holds only a weak reference plus the ReplyGate, which
+// Stop() closes before the loops go away: a Reply called after that is dropped instead of
+// posting into freed memory.
 //
 // Errors: Asio and Beast are called through their error_code overloads; the few calls that
 // can still throw (allocation, handler code) are caught here, so no exception leaves this file.
@@ -32,7 +42,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -48,6 +57,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/random.h"
+#include "common/thread_name.h"
 
 namespace ulak::http {
 namespace {
@@ -60,6 +70,14 @@ using error_code = boost::system::error_code;
 using SteadyTime = std::chrono::steady_clock::time_point;
 using BeastRequest = bhttp::request<bhttp::string_body>;
 using BeastResponse = bhttp::response<bhttp::string_body>;
+// Every I/O object is bound to its loop's concrete executor, not any_io_executor: no type
+// erasure on each completion, and the loop is explicit in the type.
+using LoopExecutor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, LoopExecutor>;
+using Stream = beast::basic_stream<tcp, LoopExecutor, beast::unlimited_rate_policy>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, LoopExecutor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, LoopExecutor>;
 
 // How long a client gets to take a response off our hands; a stalled reader is closed.
 constexpr std::chrono::seconds kWriteTimeout{30};
@@ -160,8 +178,8 @@ struct ReplyGate {
   bool open = true;  // GUARDED_BY(mu)
 };
 
-// What a BeastServer shares with its Sessions. Outlives every Session callback: Stop() joins
-// the I/O threads before the server (and this) is destroyed.
+// What a BeastServer shares with its Sessions, on every loop. Outlives every Session
+// callback: Stop() joins the loop threads before the server (and this) is destroyed.
 class ServerCore {
  public:
   ServerCore(ServerOptions options, Handler handler)
@@ -235,11 +253,12 @@ class ServerCore {
 };
 
 // One connection: reads requests one after another, hands each to the Handler and writes
-// its response. All members are touched only on the connection's strand (executor_), except
-// executor_ itself, which is immutable.
+// its response. All members are touched only on the connection's loop (executor_), except
+// executor_ itself, which is immutable. Built on the acceptor's loop before Start(); from
+// then on only its own loop touches it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerCore& core)
+  Session(Socket socket, ServerCore& core)
       : core_(core), stream_(std::move(socket)), executor_(stream_.get_executor()), read_timer_(executor_) {
     error_code ec;
     const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
@@ -247,7 +266,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().set_option(tcp::no_delay(true), ec);  // best effort
   }
 
-  const asio::any_io_executor& executor() const { return executor_; }
+  const LoopExecutor& executor() const { return executor_; }
 
   // Any thread.
   void Start() {
@@ -259,7 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(executor_, [self = shared_from_this()] { self->OnServerStopping(); });
   }
 
-  // REQUIRES: on the strand (posted there by a ReplyState).
+  // REQUIRES: on the session's loop (posted there by a ReplyState).
   void OnReply(Response&& response);
 
   // REQUIRES: no I/O thread is running (the io_context is stopped and its threads joined).
@@ -291,9 +310,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void DisarmReadTimer();
 
   ServerCore& core_;
-  beast::tcp_stream stream_;
-  const asio::any_io_executor executor_;
-  asio::steady_timer read_timer_;
+  Stream stream_;
+  const LoopExecutor executor_;
+  Timer read_timer_;
   uint64_t read_timer_generation_ = 0;
   bool read_timed_out_ = false;
 
@@ -351,7 +370,7 @@ class ReplyState {
       if (!gate_->open) return;
       std::shared_ptr<Session> session = session_.lock();
       if (!session) return;
-      const asio::any_io_executor& executor = session->executor();
+      const LoopExecutor& executor = session->executor();
       asio::post(executor, [session = std::move(session), response = std::move(response)]() mutable {
         session->OnReply(std::move(response));
       });
@@ -664,7 +683,7 @@ void Session::LingerClose() {
   }
   state_ = State::kLingering;
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.socket().shutdown(Socket::shutdown_send, ignored);
   lingered_bytes_ = 0;
   ArmReadTimer(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTimeout));
   Drain();
@@ -688,7 +707,7 @@ void Session::CloseNow() {
   state_ = State::kClosed;
   DisarmReadTimer();
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().shutdown(Socket::shutdown_both, ignored);
   stream_.close();
   core_.Unregister(this);
 }
@@ -703,9 +722,12 @@ class BeastServer final : public Server {
  public:
   BeastServer(ServerOptions options, Handler handler)
       : core_(std::move(options), std::move(handler)),
-        acceptor_(asio::make_strand(ioc_)),
-        accept_retry_timer_(acceptor_.get_executor()),
-        work_(asio::make_work_guard(ioc_)) {}
+        loops_(MakeLoops(LoopCount(core_.options()))),
+        acceptor_(loops_.front()->get_executor()),
+        accept_retry_timer_(loops_.front()->get_executor()) {
+    work_.reserve(loops_.size());
+    for (const auto& loop : loops_) work_.push_back(asio::make_work_guard(*loop));
+  }
 
   ~BeastServer() override { Stop(); }
 
@@ -716,7 +738,7 @@ class BeastServer final : public Server {
       return Unavailable("cannot listen on " + where + ": " + ec.message());
     };
     error_code ec;
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(*loops_.front());
     const auto endpoints = resolver.resolve(options.host, std::to_string(options.port),
                                             tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec) return fail(ec);
@@ -742,25 +764,27 @@ class BeastServer final : public Server {
     std::lock_guard lock(lifecycle_mu_);
     if (started_ || stopped_) return;
     started_ = true;
-    asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
-    const int wanted = core_.options().threads > 0
-                           ? core_.options().threads
-                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    for (int i = 0; i < wanted; ++i) {
+    for (size_t i = 0; i < loops_.size(); ++i) {
       try {
-        threads_.emplace_back([this] { RunIo(); });
+        threads_.emplace_back([this, i] { RunLoop(i); });
       } catch (const std::exception& e) {
         Log(LogLevel::kError, "cannot start an I/O thread", {{"error", e.what()}});
         break;
       }
     }
+    // Connections go only to loops that have a thread. Written before DoAccept is posted,
+    // so the acceptor's loop sees it.
+    serving_loops_ = threads_.size();
+    if (serving_loops_ > 0) asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
   }
 
   void Stop() override {
-    if (ioc_.get_executor().running_in_this_thread()) {
-      // Joining ourselves would deadlock; the header forbids it.
-      Log(LogLevel::kError, "Server::Stop called on an I/O thread; ignored");
-      return;
+    for (const auto& loop : loops_) {
+      if (loop->get_executor().running_in_this_thread()) {
+        // Joining ourselves would deadlock; the header forbids it.
+        Log(LogLevel::kError, "Server::Stop called on an I/O thread; ignored");
+        return;
+      }
     }
     std::lock_guard lock(lifecycle_mu_);
     if (stopped_) return;
@@ -779,30 +803,47 @@ class BeastServer final : public Server {
       if (!core_.WaitForSessions(deadline)) {
         Log(LogLevel::kWarn, "shutdown grace expired; closing the remaining connections");
       }
-      work_.reset();
-      ioc_.stop();
+      work_.clear();
+      for (const auto& loop : loops_) loop->stop();
       for (std::thread& t : threads_) t.join();
       threads_.clear();
     }
     live.clear();
-    // No I/O thread runs any more, so what is left can be closed from here.
+    // No loop runs any more, so what is left can be closed from here.
     error_code ignored;
     acceptor_.close(ignored);
     for (auto& [key, session] : core_.TakeSessions()) session->CloseAfterIoStopped();
-    // Pending operations still own their sessions; they are destroyed with ioc_. From now
-    // on a Reply must not post into it.
+    // Pending operations still own their sessions; they are destroyed with their loops.
+    // From now on a Reply must not post into one.
     core_.CloseGate();
   }
 
  private:
-  // REQUIRES: on the acceptor's strand.
+  static size_t LoopCount(const ServerOptions& options) {
+    return options.threads > 0 ? static_cast<size_t>(options.threads)
+                               : std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeLoops(size_t count) {
+    std::vector<std::unique_ptr<asio::io_context>> loops;
+    loops.reserve(count);
+    // Hint 1: exactly one thread runs each loop, so Asio uses its single-thread fast paths.
+    for (size_t i = 0; i < count; ++i) loops.push_back(std::make_unique<asio::io_context>(1));
+    return loops;
+  }
+
+  // REQUIRES: on loop 0 (the acceptor's).
   void DoAccept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](const error_code& ec, tcp::socket socket) {
+    // The socket is registered with the loop that will serve it, not with the acceptor's.
+    asio::io_context& target = *loops_[next_loop_];
+    next_loop_ = (next_loop_ + 1) % serving_loops_;
+    acceptor_.async_accept(target.get_executor(), [this](const error_code& ec, Socket socket) {
       OnAccept(ec, std::move(socket));
     });
   }
 
-  void OnAccept(const error_code& ec, tcp::socket socket) {
+  // REQUIRES: on loop 0.
+  void OnAccept(const error_code& ec, Socket socket) {
     if (core_.stopping() || !acceptor_.is_open()) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -823,6 +864,8 @@ class BeastServer final : public Server {
       return;
     }
     try {
+      // Built here, registered (so max_connections counts it at once), then handed to its
+      // own loop by Start(), which posts there.
       auto session = std::make_shared<Session>(std::move(socket), core_);
       if (core_.Register(session)) session->Start();
     } catch (const std::exception& e) {
@@ -831,10 +874,12 @@ class BeastServer final : public Server {
     DoAccept();
   }
 
-  void RunIo() {
+  void RunLoop(size_t index) {
+    SetCurrentThreadName("ulak-http-" + std::to_string(index));
+    asio::io_context& loop = *loops_[index];
     for (;;) {
       try {
-        ioc_.run();
+        loop.run();
         return;
       } catch (const std::exception& e) {
         // A bug in a completion handler; keep serving the other connections.
@@ -845,19 +890,23 @@ class BeastServer final : public Server {
     }
   }
 
-  // Declaration order matters: sessions and handlers still queued in ioc_ are destroyed with
-  // it and may refer to core_, so core_ comes first (and dies last).
+  // Declaration order matters: sessions and handlers still queued in a loop are destroyed
+  // with it and may refer to core_, so core_ comes first (and dies last); the acceptor and
+  // its timer are registered with loop 0, so they come after the loops (and die first).
   ServerCore core_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  asio::steady_timer accept_retry_timer_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  const std::vector<std::unique_ptr<asio::io_context>> loops_;  // never empty
+  Acceptor acceptor_;
+  Timer accept_retry_timer_;
+  std::vector<asio::executor_work_guard<LoopExecutor>> work_;  // one per loop until Stop()
   uint16_t port_ = 0;
+  // Only on loop 0, after Start().
+  size_t serving_loops_ = 0;
+  size_t next_loop_ = 0;
 
   std::mutex lifecycle_mu_;
   bool started_ = false;              // GUARDED_BY(lifecycle_mu_)
   bool stopped_ = false;              // GUARDED_BY(lifecycle_mu_)
-  std::vector<std::thread> threads_;  // GUARDED_BY(lifecycle_mu_)
+  std::vector<std::thread> threads_;  // GUARDED_BY(lifecycle_mu_); threads_[i] runs loops_[i]
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The HTTP/1.1 server: Boost.Beast over Asio, keep-alive, N I/O threads.
+// The HTTP/1.1 server: Boost.Beast over Asio, keep-alive, N I/O threads, each running its
+// own event loop; a connection stays on the loop that accepted it (server.cc says how).
 //
 // It owns the wire: parsing, limits (body size, header count and size, slow clients) and
 // the JSON error shape for requests that never reach a handler. Everything else is the
@@ -19,7 +20,7 @@ namespace ulak::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; see Server::port()
-  int threads = 0;       // 0: one per core
+  int threads = 0;       // event loops, one thread each; 0: one per core
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 * 1024;  // request line + all header fields
   size_t max_header_count = 100;
@@ -43,7 +44,7 @@ class Server {
   virtual ~Server() = default;
 
   virtual uint16_t port() const = 0;
-  // Starts the I/O threads and returns.
+  // Starts the I/O threads (one per loop, named ulak-http-<i>) and returns.
   virtual void Start() = 0;
   // Graceful: stops accepting, closes idle connections, lets in-flight requests finish
   // (up to shutdown_grace), then joins the I/O threads. Safe to call from any thread

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -15,6 +16,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -562,6 +564,111 @@ TEST(HttpServer, StopLetsAnInFlightResponseFinishAndClosesIdleConnections) {
   Client late(port);
   EXPECT_FALSE(late.connected());
   server->Stop();  // idempotent
+}
+
+std::string ThisThreadName() {
+  char buf[32] = {};
+  pthread_getname_np(pthread_self(), buf, sizeof buf);
+  return buf;
+}
+
+// One loop per thread: each accepted connection is handed to the next loop, and a reply made
+// on a thread of the handler's own (not a loop) still reaches the connection's loop.
+TEST(HttpServer, ConnectionsAreSpreadOverTheLoopsAndForeignRepliesArrive) {
+  ServerOptions options = TestOptions();
+  options.threads = 3;
+  std::mutex mu;
+  std::vector<std::string> loop_names;  // GUARDED_BY(mu)
+  std::vector<std::thread> workers;     // GUARDED_BY(mu)
+  auto server = StartServer(options, [&](Request&& request, Reply reply) {
+    std::lock_guard lock(mu);
+    loop_names.push_back(ThisThreadName());
+    workers.emplace_back([reply = std::move(reply), path = request.path] {
+      Response r;
+      r.body = "from a worker " + path;
+      reply(std::move(r));
+    });
+  });
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<Client>(server->port()));
+    clients.back()->Send("GET /c" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto response = clients.back()->Read();
+    EXPECT_EQ(response ? response->body : "", "from a worker /c" + std::to_string(i));
+  }
+  // A second round on the same connections stays on the same loops.
+  for (int i = 0; i < 3; ++i) {
+    clients[i]->Send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto response = clients[i]->Read();
+    EXPECT_EQ(response ? response->body : "", "from a worker /again");
+  }
+  server->Stop();
+  std::lock_guard lock(mu);
+  for (std::thread& t : workers) t.join();
+  ASSERT_EQ(loop_names.size(), 6u);
+  EXPECT_EQ(std::set<std::string>(loop_names.begin(), loop_names.begin() + 3),
+            (std::set<std::string>{"ulak-http-0", "ulak-http-1", "ulak-http-2"}));
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(loop_names[3 + i], loop_names[i]) << "connection " << i;
+}
+
+TEST(HttpServer, StopClosesTheConnectionsOfEveryLoop) {
+  ServerOptions options = TestOptions();
+  options.threads = 3;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Reply> pending;       // GUARDED_BY(mu)
+  std::set<std::string> busy_loops;  // GUARDED_BY(mu)
+  std::set<std::string> idle_loops;  // GUARDED_BY(mu)
+  auto server = StartServer(options, [&](Request&& request, Reply reply) {
+    std::lock_guard lock(mu);
+    if (request.path != "/slow") {
+      idle_loops.insert(ThisThreadName());
+      reply(Response{});
+      return;
+    }
+    busy_loops.insert(ThisThreadName());
+    pending.push_back(std::move(reply));
+    cv.notify_all();
+  });
+  ASSERT_TRUE(server);
+  // Three idle connections (one per loop), then three with a request in flight (one per loop).
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<Client>(server->port()));
+    idle.back()->Send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(idle.back()->Read());
+  }
+  std::vector<std::unique_ptr<Client>> busy;
+  for (size_t i = 0; i < 3; ++i) {
+    busy.push_back(std::make_unique<Client>(server->port()));
+    busy.back()->Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return pending.size() == i + 1; });
+  }
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(idle_loops.size(), 3u);
+    EXPECT_EQ(busy_loops.size(), 3u);
+  }
+
+  std::thread stopper([&] { server->Stop(); });
+  for (auto& client : idle) EXPECT_TRUE(client->ClosedWithoutData());
+  std::vector<Reply> replies;
+  {
+    std::lock_guard lock(mu);
+    replies = std::move(pending);
+  }
+  for (Reply& reply : replies) reply(Response{});  // from this thread, to three loops
+  for (auto& client : busy) {
+    auto response = client->Read();  // no ASSERT here: the stopper thread must be joined
+    EXPECT_EQ(response ? response->status : 0, 200);
+    EXPECT_EQ(response ? response->Header("Connection") : std::nullopt, "close");
+    EXPECT_TRUE(client->ClosedWithoutData());
+  }
+  stopper.join();
+  Client late(server->port());
+  EXPECT_FALSE(late.connected());
 }
 
 TEST(HttpServer, ReplyAfterTheServerIsGoneIsDropped) {

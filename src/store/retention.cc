@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace ulak::store {
 
@@ -88,6 +89,7 @@ Result<PruneReport> Retention::RunOnce(std::optional<std::chrono::milliseconds> 
 
 void Retention::Start() {
   thread_ = std::thread([this] {
+    SetCurrentThreadName("ulak-retention");
     while (Wait(options_.interval)) {
       Result<PruneReport> r = RunOnce(std::nullopt, false, [this] { return Wait(options_.pause); });
       if (!r.ok()) {

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/thread_name.h"
 
 namespace ulak::store {
 
@@ -9,7 +10,7 @@ StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
     : store_(store),
       max_batch_(max_batch),
       max_outcome_tries_(max_outcome_tries < 1 ? 1 : max_outcome_tries),
-      thread_([this] { Run(); }) {
+      thread_([this] { SetCurrentThreadName("ulak-writer"); Run(); }) {
   thread_id_ = thread_.get_id();  // read only by callbacks, which come after a Publish
 }
 
