@@ -13,6 +13,8 @@ packages=(
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev
   # delivery shaping: Lua transformations, RE2 filter regexes
   liblua5.4-dev libre2-dev
+  # the release binary's allocator (tcmalloc_minimal; CMake option ULAK_TCMALLOC)
+  libgoogle-perftools-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the throwaway PostgreSQL cluster of the PostgreSQL store tests (initdb, pg_ctl)

@@ -77,8 +77,13 @@ Status PublishEvent(ApiContext& ctx, http::Request&& request, const Principal& p
   input.organization_id = std::move(org_id);
   input.event_type = std::move(event_type);
   input.event_id = event_id.value_or("");
-  input.data = *data;
-  input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
+  if (event_id) {  // a replay of the key is compared with this body (SameRequest): copies
+    input.data = *data;
+    input.metadata = metadata != nullptr ? *metadata : boost::json::value(boost::json::object());
+  } else {  // no key, no replay: the body's data and metadata are moved, not copied
+    input.data = std::move(body.at("data"));
+    input.metadata = metadata != nullptr ? std::move(body.at("metadata")) : boost::json::value(boost::json::object());
+  }
   input.digits = std::move(digits);
   // The parsed request stays with the answer (a move, no copy): only a replayed key compares it.
   ctx.publisher->Publish(std::move(input), [reply, sent = std::move(body)](Result<store::PublishResult>&& result) {

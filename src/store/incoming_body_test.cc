@@ -42,6 +42,27 @@ TEST(IncomingBodyTest, ABodyThatDiffersInMoreThanWhitespaceHasNoDelta) {
   EXPECT_FALSE(EncodeBodyDelta(R"({"id":"evt_1"})", "{}"));  // no data in the payload
 }
 
+// Long bodies: the encoder compares 64-byte blocks first, so whitespace and differences are
+// put just before, on and after block boundaries.
+TEST(IncomingBodyTest, LongBodiesRoundTripWithWhitespaceAtEveryBoundary) {
+  std::string data = R"({"pad":")" + std::string(300, 'x') + R"(","k":[1,2,3]})";
+  const std::string payload = R"({"event":"e","timestamp":"t","organization_id":"o","data":)" + data + "}";
+  for (size_t at = 1; at + 1 < data.size(); ++at) {
+    if (data[at - 1] != ',' && data[at - 1] != ':' && data[at - 1] != '"' && at % 61 != 0) continue;
+    std::string body = data;
+    body.insert(at, at % 2 == 0 ? "\n  " : " ");
+    std::optional<std::string> delta = EncodeBodyDelta(body, payload);
+    ASSERT_TRUE(delta.has_value()) << at;
+    EXPECT_EQ(*ApplyBodyDelta(*delta, payload), body) << at;
+  }
+  for (size_t at : {0, 63, 64, 65, 127, 128, 200, 310}) {
+    std::string body = data;
+    body[at] = body[at] == 'y' ? 'z' : 'y';  // not whitespace: no delta
+    EXPECT_FALSE(EncodeBodyDelta(body, payload)) << at;
+  }
+  EXPECT_FALSE(EncodeBodyDelta(data + "x", payload));  // longer than the data
+}
+
 TEST(IncomingBodyTest, ADamagedDeltaIsAnErrorNotACrash) {
   const std::string body = "{\n  \"id\": \"evt_1\"";
   std::optional<std::string> delta = EncodeBodyDelta(body, kPayload);

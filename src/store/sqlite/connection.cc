@@ -4,6 +4,17 @@
 
 namespace ulak::store::sqlite {
 
+bool ConfigureSqliteProcess() {
+  static const bool configured = [] {
+    // sqlite3_config is only allowed before sqlite3_initialize; after it, it returns
+    // SQLITE_MISUSE and changes nothing, which is harmless (these settings only save time).
+    const bool memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+    const bool pagecache = sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+    return memstatus && pagecache;
+  }();
+  return configured;
+}
+
 Status StatusFromSqlite(int rc, std::string_view context, sqlite3* db) {
   std::string msg(context);
   msg += ": ";
@@ -88,6 +99,7 @@ void Statement::Reset() {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  ConfigureSqliteProcess();
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -119,7 +131,7 @@ Connection::~Connection() {
 }
 
 Result<Statement*> Connection::Prepare(std::string_view sql) {
-  auto it = statements_.find(std::string(sql));
+  auto it = statements_.find(sql);
   if (it != statements_.end()) {
     it->second->Reset();
     return it->second.get();
@@ -132,6 +144,15 @@ Result<Statement*> Connection::Prepare(std::string_view sql) {
   Statement* raw = owned.get();
   statements_.emplace(std::string(sql), std::move(owned));
   return raw;
+}
+
+Status Connection::Run(std::string_view sql) {
+  ULAK_ASSIGN_OR_RETURN(Statement * st, Prepare(sql));
+  Status s = st->Run();
+  // Reset at once: a finished COMMIT or BEGIN holds nothing, but a statement left unreset
+  // after an error would keep its transaction state until the next Prepare.
+  st->Reset();
+  return s;
 }
 
 Status Connection::Exec(std::string_view sql) {
@@ -152,13 +173,13 @@ WriteTransaction::~WriteTransaction() {
 }
 
 Status WriteTransaction::Begin() {
-  ULAK_RETURN_IF_ERROR(conn_.Exec("BEGIN IMMEDIATE"));
+  ULAK_RETURN_IF_ERROR(conn_.Run("BEGIN IMMEDIATE"));
   open_ = true;
   return Status::Ok();
 }
 
 Status WriteTransaction::Commit() {
-  ULAK_RETURN_IF_ERROR(conn_.Exec("COMMIT"));
+  ULAK_RETURN_IF_ERROR(conn_.Run("COMMIT"));
   open_ = false;
   return Status::Ok();
 }

@@ -54,6 +54,11 @@ IncomingRequest ReadIncoming(const Statement& st) {
 }  // namespace
 
 Status SqliteStore::InsertIncoming(Connection& conn, const IncomingRequest& r, std::string_view event_payload) {
+  return InsertIncomingAs(conn, r, r.status, r.event_id, event_payload);
+}
+
+Status SqliteStore::InsertIncomingAs(Connection& conn, const IncomingRequest& r, IncomingStatus status,
+                                     std::string_view event_id, std::string_view event_payload) {
   ULAK_ASSIGN_OR_RETURN(Statement * st, conn.Prepare(
       "INSERT INTO incoming_requests(id, source_id, organization_id, status, provider_event_id, event_type, "
       "event_id, body, headers, reason, created_at, body_delta) "
@@ -61,13 +66,13 @@ Status SqliteStore::InsertIncoming(Connection& conn, const IncomingRequest& r, s
   // Accepted: the body is rebuilt from the event created with it (incoming_body.h). Not for a
   // duplicate, whose event is older than it and may be pruned before it.
   std::optional<std::string> delta;
-  if (r.status == IncomingStatus::kAccepted && !event_payload.empty()) delta = EncodeBodyDelta(r.body, event_payload);
-  st->Bind(1, r.id).Bind(2, r.source_id).Bind(3, r.organization_id).Bind(4, IncomingStatusName(r.status))
+  if (status == IncomingStatus::kAccepted && !event_payload.empty()) delta = EncodeBodyDelta(r.body, event_payload);
+  st->Bind(1, r.id).Bind(2, r.source_id).Bind(3, r.organization_id).Bind(4, IncomingStatusName(status))
       .Bind(5, r.provider_event_id).Bind(6, r.event_type);
-  if (r.event_id.empty()) {
+  if (event_id.empty()) {
     st->BindNull(7);
   } else {
-    st->Bind(7, r.event_id);
+    st->Bind(7, event_id);
   }
   st->Bind(8, delta ? std::string_view("") : std::string_view(r.body)).Bind(9, r.headers_json).Bind(10, r.reason)
       .Bind(11, ToUnixMillis(r.created_at));

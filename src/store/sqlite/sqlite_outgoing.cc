@@ -183,10 +183,8 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
         results.push_back(PublishResult{ReadEvent(*find), true, {}});
         find->Reset();
         if (req.incoming) {
-          IncomingRequest incoming = *req.incoming;
-          incoming.status = IncomingStatus::kDuplicate;
-          incoming.event_id = results.back().event.id;
-          ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming));
+          ULAK_RETURN_IF_ERROR(
+              InsertIncomingAs(*conn, *req.incoming, IncomingStatus::kDuplicate, results.back().event.id));
         }
         continue;
       }
@@ -205,10 +203,7 @@ Result<std::vector<PublishResult>> SqliteStore::PublishOn(Connection& connection
       ULAK_RETURN_IF_ERROR(InsertDelivery(*conn, d));
     }
     if (req.incoming) {
-      IncomingRequest incoming = *req.incoming;
-      incoming.status = IncomingStatus::kAccepted;
-      incoming.event_id = e.id;
-      ULAK_RETURN_IF_ERROR(InsertIncoming(*conn, incoming, e.payload));
+      ULAK_RETURN_IF_ERROR(InsertIncomingAs(*conn, *req.incoming, IncomingStatus::kAccepted, e.id, e.payload));
     }
     Event stored = e;
     stored.deliveries = static_cast<int>(req.deliveries.size());

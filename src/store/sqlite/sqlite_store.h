@@ -144,6 +144,10 @@ class SqliteStore final : public Store {
   // event it became (store/incoming_body.h), when one describes it.
   static Status InsertIncoming(Connection& conn, const IncomingRequest& request,
                                std::string_view event_payload = {});
+  // The same row with its status and event_id given apart (a publish stores the request it
+  // was handed as accepted or duplicate, with its event, without copying the request).
+  static Status InsertIncomingAs(Connection& conn, const IncomingRequest& request, IncomingStatus status,
+                                 std::string_view event_id, std::string_view event_payload = {});
   void Release(std::unique_ptr<Connection> conn);
   // Switches a file created before migration 0008 to auto_vacuum=INCREMENTAL (one VACUUM).
   static Status EnableIncrementalVacuum(Connection& conn);
