@@ -170,6 +170,33 @@ TEST_P(StoreConformanceTest, RetentionDeletesFinishedWorkButNeverOpenDeliveries)
   EXPECT_EQ(report->deliveries + report->events + report->incoming, 0);
 }
 
+// A delivery a transform skipped (SPEC §7) is finished work like a success: once old enough,
+// retention deletes it, its attempt and its event. (Before migration 0016 the finished
+// condition listed success, failed and cancelled only, and skipped ones stayed for good.)
+TEST_P(StoreConformanceTest, RetentionDeletesSkippedDeliveriesLikeOtherFinishedOnes) {
+  RetentionFixture f(*store_);
+  const std::string org = f.NewOrg();
+  const std::string hook = f.NewWebhook(org);
+  const Delivery skipped = f.Publish(org, hook);
+  f.Try(skipped, DeliveryStatus::kSkipped);
+  f.clock.Advance(40 * kDay);
+
+  Result<PruneCounts> counts = store_->CountPrunable(org, f.clock.Now() - 30 * kDay);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->deliveries, 1);
+  EXPECT_EQ(counts->attempts, 1);
+  EXPECT_EQ(counts->events, 1);
+  Retention retention(*store_, f.clock, RetentionOptions{30});
+  Result<PruneReport> report = retention.RunOnce();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->deliveries, 1);
+  EXPECT_EQ(report->attempts, 1);
+  EXPECT_EQ(report->events, 1);
+  EXPECT_EQ(store_->GetDelivery(org, skipped.id).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetEvent(org, skipped.event_id).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(f.AttemptsOf(org), 0u);
+}
+
 TEST_P(StoreConformanceTest, PruneBatchDeletesAtMostItsLimitOldestFirst) {
   RetentionFixture f(*store_);
   const std::string org = f.NewOrg();

@@ -11,7 +11,9 @@
 namespace ulak::store::postgres {
 namespace {
 
-constexpr char kFinal[] = "('success', 'failed', 'cancelled')";
+// A finished delivery: anything not open (success, failed, cancelled, skipped). Said exactly as
+// the partial index deliveries_final_by_time says it (migration 0016), so the index serves.
+constexpr char kFinal[] = "NOT IN ('pending', 'retrying')";
 // Ids begin with their creation time in hex (common/ids.h: "tttttttt-tttt-7…"), so the ids
 // made before $2 (unix ms) sort below this prefix: incoming_by_organization (organization_id,
 // id) bounds the scan, and no index on created_at is needed (migration 0013).
@@ -47,7 +49,7 @@ Result<PruneResult> PostgresStore::PruneBatch(const PruneRequest& req) {
   switch (req.kind) {
     case PruneKind::kDeliveries: {
       ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string(
-          "WITH picked AS (SELECT id FROM deliveries WHERE organization_id = $1 AND status IN ") + kFinal +
+          "WITH picked AS (SELECT id FROM deliveries WHERE organization_id = $1 AND status ") + kFinal +
           "  AND updated_at < $2 ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED), "
           "gone_attempts AS (DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM picked) RETURNING 1), "
           "gone AS (DELETE FROM deliveries WHERE id IN (SELECT id FROM picked) RETURNING 1) "
@@ -99,12 +101,12 @@ Result<PruneResult> PostgresStore::PruneBatch(const PruneRequest& req) {
 Result<PruneCounts> PostgresStore::CountPrunable(std::string_view organization_id, TimePoint before) {
   ULAK_ASSIGN_OR_RETURN(Lease conn, Acquire());
   ULAK_ASSIGN_OR_RETURN(PgResult r, conn->Query(std::string(
-      "SELECT (SELECT COUNT(*) FROM deliveries WHERE organization_id = $1 AND status IN ") + kFinal +
+      "SELECT (SELECT COUNT(*) FROM deliveries WHERE organization_id = $1 AND status ") + kFinal +
       "  AND updated_at < $2), "
       "(SELECT COUNT(*) FROM deliveries d JOIN attempts a ON a.delivery_id = d.id WHERE d.organization_id = $1 "
-      "  AND d.status IN " + kFinal + " AND d.updated_at < $2), "
+      "  AND d.status " + kFinal + " AND d.updated_at < $2), "
       "(SELECT COUNT(*) FROM events e WHERE e.organization_id = $1 AND e.created_at < $2 AND NOT EXISTS "
-      "  (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND NOT (d.status IN " + kFinal +
+      "  (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND NOT (d.status " + kFinal +
       "  AND d.updated_at < $2))), "
       "(SELECT COUNT(*) FROM incoming_requests WHERE organization_id = $1 AND id < " + kIdsBefore +
       " AND created_at < $2)",
