@@ -128,7 +128,10 @@ int RunServe(const Config& config) {
   if (!admin.ok()) return Fail("cannot set up the admin key", admin.status());
 
   const Clock& clock = SystemClock::Instance();
-  store::StoreWriter writer(*store);
+  store::StoreWriterOptions writer_options;
+  writer_options.outcome_linger = std::chrono::microseconds(config.writer_linger_us);
+  writer_options.publish_window = std::chrono::microseconds(config.writer_publish_window_us);
+  store::StoreWriter writer(*store, writer_options);
   Result<std::vector<delivery::Network>> allowed = AllowedNetworks(config);
   if (!allowed.ok()) return Fail("invalid allowed_networks", allowed.status());
   auto guard = std::make_shared<const delivery::SsrfGuard>(std::move(allowed).value());

@@ -78,6 +78,14 @@ const std::vector<Setting>& Settings() {
       {{"lease_s", "ULAK_LEASE_S", nullptr, "30",
         "PostgreSQL, several nodes: how long a node's claim on a delivery lasts without renewal."},
        Number("lease_s", &Config::lease_s)},
+      {{"writer_linger_us", "ULAK_WRITER_LINGER_US", nullptr, "2000",
+        "Microseconds attempt outcomes wait for a publish to share its commit (one transaction, one fsync, "
+        "instead of two); publishes never wait for it. 0 commits them at once."},
+       Number("writer_linger_us", &Config::writer_linger_us)},
+      {{"writer_publish_window_us", "ULAK_WRITER_PUBLISH_WINDOW_US", nullptr, "0",
+        "Group commit window: after a round of 16 or more publishes, microseconds the next round waits for as many "
+        "more (fewer, fuller commits; every publish's latency pays it). 0 never waits."},
+       Number("writer_publish_window_us", &Config::writer_publish_window_us)},
       {{"retention_days", "ULAK_RETENTION_DAYS", nullptr, "30",
         "Days events, finished deliveries, their attempt logs and incoming request logs are kept (per organization: "
         "PATCH /api/organizations/{id} {\"retention_days\"}); 0 keeps forever."},
@@ -228,6 +236,9 @@ Status ValidateConfig(const Config& config) {
   if (config.retention_batch == 0 || config.retention_batch > 100'000) {
     return InvalidArgument("retention_batch must be 1-100000");
   }
+  // Bounded: a linger or window of seconds would hold outcomes or publishes that long.
+  if (config.writer_linger_us > 1'000'000) return InvalidArgument("writer_linger_us must be 0-1000000");
+  if (config.writer_publish_window_us > 100'000) return InvalidArgument("writer_publish_window_us must be 0-100000");
   return Status::Ok();
 }
 

@@ -1,14 +1,29 @@
 #include "store/writer.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/metrics.h"
 
 namespace ulak::store {
 
+namespace {
+StoreWriterOptions WithLimits(size_t max_batch, int max_outcome_tries) {
+  StoreWriterOptions options;
+  options.max_batch = max_batch;
+  options.max_outcome_tries = max_outcome_tries;
+  return options;
+}
+}  // namespace
+
 StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
+    : StoreWriter(store, WithLimits(max_batch, max_outcome_tries)) {}
+
+StoreWriter::StoreWriter(Store& store, StoreWriterOptions options)
     : store_(store),
-      max_batch_(max_batch),
-      max_outcome_tries_(max_outcome_tries < 1 ? 1 : max_outcome_tries),
+      options_(options),
+      max_batch_(options.max_batch < 1 ? 1 : options.max_batch),
+      max_outcome_tries_(options.max_outcome_tries < 1 ? 1 : options.max_outcome_tries),
       thread_([this] { Run(); }) {
   thread_id_ = thread_.get_id();  // read only by callbacks, which come after a Publish
 }
@@ -79,7 +94,8 @@ void StoreWriter::Record(AttemptOutcome outcome) {
   std::lock_guard lock(mu_);
   outcomes_.push_back(std::move(outcome));
   ++queued_seq_;
-  wake_.notify_one();
+  // A lingering writer waits for a publish or a full batch of outcomes: no wake-up before.
+  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
 }
 
 void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
@@ -87,13 +103,38 @@ void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
   std::lock_guard lock(mu_);
   for (AttemptOutcome& o : outcomes) outcomes_.push_back(std::move(o));
   queued_seq_ += outcomes.size();
-  wake_.notify_one();
+  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
 }
 
 void StoreWriter::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = queued_seq_;
+  if (done_seq_ < target && flush_seq_ < target) {
+    flush_seq_ = target;
+    wake_.notify_one();  // ends a linger
+  }
   flushed_.wait(lock, [&] { return done_seq_ >= target || (stopping_ && !thread_.joinable()); });
+}
+
+void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool retrying) {
+  using Clock = std::chrono::steady_clock;
+  auto hurry = [&] { return stopping_ || flush_seq_ > done_seq_; };
+  if (retrying || hurry()) return;
+  if (publishes_.empty()) {
+    // Outcomes alone: wait for a publish to carry them (the linger).
+    if (options_.outcome_linger.count() <= 0 || outcomes_.size() >= max_batch_) return;
+    lingering_ = true;
+    wake_.wait_until(lock, Clock::now() + options_.outcome_linger,
+                     [&] { return hurry() || !publishes_.empty() || outcomes_.size() >= max_batch_; });
+    lingering_ = false;
+    return;
+  }
+  // Publishes: the group commit window, after a large round only.
+  if (options_.publish_window.count() <= 0 || last_round_publishes_ < options_.publish_window_min) return;
+  const size_t want = std::min(max_batch_, publishes_.size() + last_round_publishes_);
+  if (publishes_.size() >= want) return;
+  wake_.wait_until(lock, Clock::now() + options_.publish_window,
+                   [&] { return hurry() || publishes_.size() >= want; });
 }
 
 void StoreWriter::Stop() {
@@ -117,6 +158,8 @@ void StoreWriter::Run() {
       // `outcomes` may still hold a batch whose write failed: go round again at once.
       wake_.wait(lock, [&] { return stopping_ || !publishes_.empty() || !outcomes_.empty() || !outcomes.empty(); });
       if (publishes_.empty() && outcomes_.empty() && outcomes.empty()) return;  // stopping, nothing left
+      // `outcomes` non-empty: a failed batch to retry, not worth waiting for company.
+      WaitForFullerRound(lock, !outcomes.empty());
       while (!publishes_.empty() && publishes.size() < max_batch_) {
         publishes.push_back(std::move(publishes_.front()));
         publishes_.pop_front();
@@ -164,6 +207,7 @@ void StoreWriter::Run() {
       Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
     }
     size_t finished = publishes.size();
+    last_round_publishes_ = publishes.size();
     publishes.clear();
     bool transient = outcome_status.code() == ErrorCode::kUnavailable;
     if (!outcome_status.ok() && !transient) {
