@@ -83,8 +83,9 @@ const std::vector<Setting>& Settings() {
         "instead of two); publishes never wait for it. 0 commits them at once."},
        Number("writer_linger_us", &Config::writer_linger_us)},
       {{"writer_publish_window_us", "ULAK_WRITER_PUBLISH_WINDOW_US", nullptr, "0",
-        "Group commit window: after a round of 16 or more publishes, microseconds the next round waits for as many "
-        "more (fewer, fuller commits; every publish's latency pays it). 0 never waits."},
+        "Group commit window: after a round of 16 or more publishes, microseconds the next round waits to hold as "
+        "many (and twice what it began with): fewer, fuller commits, which every publish's latency pays. 0 never "
+        "waits."},
        Number("writer_publish_window_us", &Config::writer_publish_window_us)},
       {{"retention_days", "ULAK_RETENTION_DAYS", nullptr, "30",
         "Days events, finished deliveries, their attempt logs and incoming request logs are kept (per organization: "

@@ -131,7 +131,9 @@ void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool re
   }
   // Publishes: the group commit window, after a large round only.
   if (options_.publish_window.count() <= 0 || last_round_publishes_ < options_.publish_window_min) return;
-  const size_t want = std::min(max_batch_, publishes_.size() + last_round_publishes_);
+  // As many as the last round (its clients are on their way back: one group of closed-loop
+  // clients), or twice what is queued (two groups that took turns become one).
+  const size_t want = std::min(max_batch_, std::max(last_round_publishes_, 2 * publishes_.size()));
   if (publishes_.size() >= want) return;
   wake_.wait_until(lock, Clock::now() + options_.publish_window,
                    [&] { return hurry() || publishes_.size() >= want; });

@@ -37,8 +37,9 @@ struct StoreWriterOptions {
   std::chrono::microseconds outcome_linger{std::chrono::milliseconds(2)};
   // Group commit window (ulak serve: writer_publish_window_us): when the previous round
   // carried at least publish_window_min publishes, a round of publishes waits up to this
-  // long for as many more as that round had (their clients are likely on their way back)
-  // or max_batch. Zero (the default) never waits: every publish's latency would pay it.
+  // long until it holds as many as that round (their clients are likely on their way back)
+  // and twice what it held when it began, or max_batch. Zero (the default) never waits:
+  // every publish's latency would pay it.
   std::chrono::microseconds publish_window{0};
   size_t publish_window_min = 16;
 };
