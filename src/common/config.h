@@ -48,9 +48,11 @@ struct Config {
   // without renewal, i.e. how soon the others take over the work of a node that died.
   int64_t lease_s = 30;
   // The store writer (store/writer.h): how long attempt outcomes alone wait for a publish to
-  // share its commit, and the group commit window of publish rounds (0: none).
+  // share its commit, and the group commit window of publish rounds (0: none; unset:
+  // "auto", 2000 on PostgreSQL, where a round costs round trips and a transaction, 0 on
+  // SQLite, where a commit is one fsync and waiting costs more than it saves).
   int64_t writer_linger_us = 2000;
-  int64_t writer_publish_window_us = 0;
+  std::optional<int64_t> writer_publish_window_us;
 
   // Retention: finished deliveries with their attempt logs, the events they no longer need
   // and incoming request logs older than this many days are deleted (0 keeps forever; an
