@@ -78,7 +78,7 @@ const std::vector<Setting>& Settings() {
       {{"lease_s", "ULAK_LEASE_S", nullptr, "30",
         "PostgreSQL, several nodes: how long a node's claim on a delivery lasts without renewal."},
        Number("lease_s", &Config::lease_s)},
-      {{"writer_linger_us", "ULAK_WRITER_LINGER_US", nullptr, "2000",
+      {{"writer_linger_us", "ULAK_WRITER_LINGER_US", nullptr, "5000",
         "Microseconds attempt outcomes wait for a publish to share its commit (one transaction, one fsync, "
         "instead of two); publishes never wait for it. 0 commits them at once."},
        Number("writer_linger_us", &Config::writer_linger_us)},

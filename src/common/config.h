@@ -51,7 +51,7 @@ struct Config {
   // share its commit, and the group commit window of publish rounds (0: none; unset:
   // "auto", 2000 on PostgreSQL, where a round costs round trips and a transaction, 0 on
   // SQLite, where a commit is one fsync and waiting costs more than it saves).
-  int64_t writer_linger_us = 2000;
+  int64_t writer_linger_us = 5000;
   std::optional<int64_t> writer_publish_window_us;
 
   // Retention: finished deliveries with their attempt logs, the events they no longer need

@@ -34,7 +34,7 @@ struct StoreWriterOptions {
   // (ulak serve: writer_linger_ms). Zero commits at once. It delays only when an outcome is
   // durable, never a publish nor a delivery; an outcome lost to a crash meanwhile leaves its
   // delivery pending, to be tried again (at-least-once, as always).
-  std::chrono::microseconds outcome_linger{std::chrono::milliseconds(2)};
+  std::chrono::microseconds outcome_linger{std::chrono::milliseconds(5)};
   // Group commit window (ulak serve: writer_publish_window_us): when the previous round
   // carried at least publish_window_min publishes, a round of publishes waits up to this
   // long until it holds as many as that round (their clients are likely on their way back)
