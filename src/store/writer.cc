@@ -83,7 +83,8 @@ void StoreWriter::Publish(PublishRequest request, PublishCallback done) {
     if (!stopping_) {
       publishes_.push_back({std::move(request), std::move(done)});
       ++queued_seq_;
-      wake_.notify_one();
+      // In a group commit window the writer waits for a count: no wake-up before it.
+      if (publishes_.size() >= wake_at_publishes_) wake_.notify_one();
       return;
     }
   }
@@ -135,8 +136,10 @@ void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool re
   // clients), or twice what is queued (two groups that took turns become one).
   const size_t want = std::min(max_batch_, std::max(last_round_publishes_, 2 * publishes_.size()));
   if (publishes_.size() >= want) return;
+  wake_at_publishes_ = want;
   wake_.wait_until(lock, Clock::now() + options_.publish_window,
                    [&] { return hurry() || publishes_.size() >= want; });
+  wake_at_publishes_ = 1;
 }
 
 void StoreWriter::Stop() {

@@ -117,6 +117,7 @@ class StoreWriter {
   uint64_t done_seq_ = 0;                  // GUARDED_BY(mu_): items committed or failed
   uint64_t flush_seq_ = 0;                 // GUARDED_BY(mu_): a Flush waits for items up to it
   bool lingering_ = false;                 // GUARDED_BY(mu_): the writer waits for a fuller round
+  size_t wake_at_publishes_ = 1;           // GUARDED_BY(mu_): Publish wakes the writer from this many
   bool stopping_ = false;                  // GUARDED_BY(mu_)
   std::thread thread_;
 };

@@ -1,5 +1,6 @@
 // A thin RAII layer over one libpq connection: statements prepared once per connection
-// (PQprepare under a generated name, then PQexecPrepared), parameters sent as text (raw
+// (PQprepare under a generated name, then PQexecPrepared; QueryPlannedPerCall for the few
+// whose plan must follow the table's size), parameters sent as text (raw
 // bytes as binary BYTEA), results read as text, SQLSTATEs turned into Status. Not
 // thread-safe: one thread uses a Connection at a time (PostgresStore hands them out from a
 // pool). A connection that lost its server marks itself broken; the pool then drops it, so
