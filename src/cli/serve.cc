@@ -128,7 +128,12 @@ int RunServe(const Config& config) {
   if (!admin.ok()) return Fail("cannot set up the admin key", admin.status());
 
   const Clock& clock = SystemClock::Instance();
-  store::StoreWriter writer(*store);
+  store::StoreWriterOptions writer_options;
+  writer_options.outcome_linger = std::chrono::microseconds(config.writer_linger_us);
+  // auto: a window on PostgreSQL only (config.h says why).
+  writer_options.publish_window =
+      std::chrono::microseconds(config.writer_publish_window_us.value_or(store->SharesWork() ? 2000 : 0));
+  store::StoreWriter writer(*store, writer_options);
   Result<std::vector<delivery::Network>> allowed = AllowedNetworks(config);
   if (!allowed.ok()) return Fail("invalid allowed_networks", allowed.status());
   auto guard = std::make_shared<const delivery::SsrfGuard>(std::move(allowed).value());

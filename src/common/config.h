@@ -47,6 +47,12 @@ struct Config {
   // Several nodes on one PostgreSQL database: how long a node's claim on a delivery lasts
   // without renewal, i.e. how soon the others take over the work of a node that died.
   int64_t lease_s = 30;
+  // The store writer (store/writer.h): how long attempt outcomes alone wait for a publish to
+  // share its commit, and the group commit window of publish rounds (0: none; unset:
+  // "auto", 2000 on PostgreSQL, where a round costs round trips and a transaction, 0 on
+  // SQLite, where a commit is one fsync and waiting costs more than it saves).
+  int64_t writer_linger_us = 5000;
+  std::optional<int64_t> writer_publish_window_us;
 
   // Retention: finished deliveries with their attempt logs, the events they no longer need
   // and incoming request logs older than this many days are deleted (0 keeps forever; an

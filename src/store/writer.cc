@@ -1,15 +1,30 @@
 #include "store/writer.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/thread_name.h"
 
 namespace ulak::store {
 
+namespace {
+StoreWriterOptions WithLimits(size_t max_batch, int max_outcome_tries) {
+  StoreWriterOptions options;
+  options.max_batch = max_batch;
+  options.max_outcome_tries = max_outcome_tries;
+  return options;
+}
+}  // namespace
+
 StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
+    : StoreWriter(store, WithLimits(max_batch, max_outcome_tries)) {}
+
+StoreWriter::StoreWriter(Store& store, StoreWriterOptions options)
     : store_(store),
-      max_batch_(max_batch),
-      max_outcome_tries_(max_outcome_tries < 1 ? 1 : max_outcome_tries),
+      options_(options),
+      max_batch_(options.max_batch < 1 ? 1 : options.max_batch),
+      max_outcome_tries_(options.max_outcome_tries < 1 ? 1 : options.max_outcome_tries),
       thread_([this] { SetCurrentThreadName("ulak-writer"); Run(); }) {
   thread_id_ = thread_.get_id();  // read only by callbacks, which come after a Publish
 }
@@ -69,7 +84,8 @@ void StoreWriter::Publish(PublishRequest request, PublishCallback done) {
     if (!stopping_) {
       publishes_.push_back({std::move(request), std::move(done)});
       ++queued_seq_;
-      wake_.notify_one();
+      // In a group commit window the writer waits for a count: no wake-up before it.
+      if (publishes_.size() >= wake_at_publishes_) wake_.notify_one();
       return;
     }
   }
@@ -80,7 +96,8 @@ void StoreWriter::Record(AttemptOutcome outcome) {
   std::lock_guard lock(mu_);
   outcomes_.push_back(std::move(outcome));
   ++queued_seq_;
-  wake_.notify_one();
+  // A lingering writer waits for a publish or a full batch of outcomes: no wake-up before.
+  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
 }
 
 void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
@@ -88,13 +105,42 @@ void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
   std::lock_guard lock(mu_);
   for (AttemptOutcome& o : outcomes) outcomes_.push_back(std::move(o));
   queued_seq_ += outcomes.size();
-  wake_.notify_one();
+  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
 }
 
 void StoreWriter::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = queued_seq_;
+  if (done_seq_ < target && flush_seq_ < target) {
+    flush_seq_ = target;
+    wake_.notify_one();  // ends a linger
+  }
   flushed_.wait(lock, [&] { return done_seq_ >= target || (stopping_ && !thread_.joinable()); });
+}
+
+void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool retrying) {
+  using Clock = std::chrono::steady_clock;
+  auto hurry = [&] { return stopping_ || flush_seq_ > done_seq_; };
+  if (retrying || hurry()) return;
+  if (publishes_.empty()) {
+    // Outcomes alone: wait for a publish to carry them (the linger).
+    if (options_.outcome_linger.count() <= 0 || outcomes_.size() >= max_batch_) return;
+    lingering_ = true;
+    wake_.wait_until(lock, Clock::now() + options_.outcome_linger,
+                     [&] { return hurry() || !publishes_.empty() || outcomes_.size() >= max_batch_; });
+    lingering_ = false;
+    return;
+  }
+  // Publishes: the group commit window, after a large round only.
+  if (options_.publish_window.count() <= 0 || last_round_publishes_ < options_.publish_window_min) return;
+  // As many as the last round (its clients are on their way back: one group of closed-loop
+  // clients), or twice what is queued (two groups that took turns become one).
+  const size_t want = std::min(max_batch_, std::max(last_round_publishes_, 2 * publishes_.size()));
+  if (publishes_.size() >= want) return;
+  wake_at_publishes_ = want;
+  wake_.wait_until(lock, Clock::now() + options_.publish_window,
+                   [&] { return hurry() || publishes_.size() >= want; });
+  wake_at_publishes_ = 1;
 }
 
 void StoreWriter::Stop() {
@@ -118,6 +164,8 @@ void StoreWriter::Run() {
       // `outcomes` may still hold a batch whose write failed: go round again at once.
       wake_.wait(lock, [&] { return stopping_ || !publishes_.empty() || !outcomes_.empty() || !outcomes.empty(); });
       if (publishes_.empty() && outcomes_.empty() && outcomes.empty()) return;  // stopping, nothing left
+      // `outcomes` non-empty: a failed batch to retry, not worth waiting for company.
+      WaitForFullerRound(lock, !outcomes.empty());
       while (!publishes_.empty() && publishes.size() < max_batch_) {
         publishes.push_back(std::move(publishes_.front()));
         publishes_.pop_front();
@@ -165,6 +213,7 @@ void StoreWriter::Run() {
       Log(LogLevel::kError, "publish batch failed", {{"error", results.status().message()}});
     }
     size_t finished = publishes.size();
+    last_round_publishes_ = publishes.size();
     publishes.clear();
     bool transient = outcome_status.code() == ErrorCode::kUnavailable;
     if (!outcome_status.ok() && !transient) {

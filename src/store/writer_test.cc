@@ -1,5 +1,7 @@
 // The writer's batch hand-offs (issue 17) on SQLite: a Publish callback can defer work to the
-// end of its commit's callbacks, and several outcomes go in with one RecordBatch.
+// end of its commit's callbacks, and several outcomes go in with one RecordBatch. Fuller
+// rounds: outcomes alone linger for a publish to share its commit, counted through
+// FaultyStore (no fault injected), without sleeps or timing assertions.
 #include "store/writer.h"
 
 #include <gtest/gtest.h>
@@ -7,10 +9,12 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "store/faulty_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/sample_rows.h"
 #include "support/temp_dir.h"
@@ -139,6 +143,134 @@ TEST_F(WriterTest, PublishRefusedWhileStoppingIsAnsweredAtOnceOutsideACommit) {
   EXPECT_TRUE(answered);
   EXPECT_FALSE(in_commit);
   EXPECT_FALSE(writer_->InCommitCallbacks());
+}
+
+// A linger far longer than any test: whatever commits did so because of what the writer
+// was given, never because the linger ran out.
+class WriterLingerTest : public WriterTest {
+ protected:
+  void SetUp() override {
+    WriterTest::SetUp();
+    writer_->Stop();
+    auto inner = sqlite::SqliteStore::Open(dir_.path() + "/writer.db").value();
+    faulty_ = std::make_unique<FaultyStore>(std::move(inner));
+    StoreWriterOptions options;
+    options.outcome_linger = std::chrono::hours(1);
+    writer_ = std::make_unique<StoreWriter>(*faulty_, options);
+  }
+  // Publishes one event through the writer and waits for its answer; returns its delivery.
+  std::string PublishOne() {
+    PublishRequest p = NewPublish();
+    std::string delivery = p.deliveries.front().id;
+    std::promise<void> stored;
+    writer_->Publish(std::move(p), [&](Result<PublishResult>&& r) {
+      EXPECT_TRUE(r.ok());
+      stored.set_value();
+    });
+    stored.get_future().get();
+    return delivery;
+  }
+  size_t Attempts() {
+    AttemptFilter f;
+    f.organization_id = org_;
+    f.limit = 100;
+    return store_->ListAttempts(f)->size();
+  }
+
+  std::unique_ptr<FaultyStore> faulty_;
+};
+
+TEST_F(WriterLingerTest, OutcomesRideInTheNextPublishCommit) {
+  const std::string first = PublishOne();
+  const std::string second = PublishOne();
+  const int64_t before = faulty_->committed_writes();
+  writer_->Record(Outcome(first));
+  writer_->RecordBatch({Outcome(second)});
+  PublishOne();  // answered: its commit is done, and it carried the outcomes
+  EXPECT_EQ(faulty_->committed_writes(), before + 1) << "outcomes and publish in one commit";
+  EXPECT_EQ(Attempts(), 2u);
+}
+
+TEST_F(WriterLingerTest, FlushDoesNotWaitForTheLinger) {
+  const std::string delivery = PublishOne();
+  const int64_t before = faulty_->committed_writes();
+  writer_->Record(Outcome(delivery));
+  writer_->Flush();  // would block for the hour-long linger if it waited for it
+  EXPECT_EQ(faulty_->committed_writes(), before + 1);
+  EXPECT_EQ(Attempts(), 1u);
+  // The writer lingers again afterwards, and a publish still ends the linger.
+  writer_->Record(Outcome(delivery));
+  PublishOne();
+  EXPECT_EQ(faulty_->committed_writes(), before + 2);
+  EXPECT_EQ(Attempts(), 2u);
+}
+
+TEST_F(WriterLingerTest, StopCommitsLingeringOutcomesWithoutWaiting) {
+  const std::string delivery = PublishOne();
+  writer_->Record(Outcome(delivery));
+  writer_->Stop();
+  EXPECT_EQ(Attempts(), 1u);
+}
+
+TEST_F(WriterLingerTest, AFullBatchOfOutcomesDoesNotWaitForAPublish) {
+  writer_->Stop();
+  StoreWriterOptions options;
+  options.max_batch = 2;
+  options.outcome_linger = std::chrono::hours(1);
+  writer_ = std::make_unique<StoreWriter>(*faulty_, options);
+  const std::string delivery = PublishOne();
+  const int64_t before = faulty_->committed_writes();
+  writer_->RecordBatch({Outcome(delivery), Outcome(delivery)});
+  // No Flush: the two outcomes fill a batch, so the writer commits them on its own.
+  while (faulty_->committed_writes() == before) std::this_thread::yield();
+  EXPECT_EQ(Attempts(), 2u);
+}
+
+// The group commit window, far longer than any test, after a round of one publish. A round
+// holds two publishes at most, so a round that begins with one waits for a second and one
+// that begins with two does not wait: the same whichever way the threads interleave.
+class WriterWindowTest : public WriterLingerTest {
+ protected:
+  void SetUp() override {
+    WriterLingerTest::SetUp();
+    writer_->Stop();
+    StoreWriterOptions options;
+    options.outcome_linger = std::chrono::hours(1);
+    options.publish_window = std::chrono::hours(1);
+    options.publish_window_min = 1;
+    options.max_batch = 2;
+    writer_ = std::make_unique<StoreWriter>(*faulty_, options);
+  }
+};
+
+TEST_F(WriterWindowTest, AfterALargeRoundAPublishWaitsForAsManyMore) {
+  PublishOne();  // a round of one publish: the next round waits for two
+  const int64_t before = faulty_->committed_writes();
+  std::promise<void> first, second;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    EXPECT_TRUE(r.ok());
+    first.set_value();
+  });
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    EXPECT_TRUE(r.ok());
+    second.set_value();
+  });
+  first.get_future().get();
+  second.get_future().get();
+  EXPECT_EQ(faulty_->committed_writes(), before + 1) << "both publishes in one commit";
+}
+
+TEST_F(WriterWindowTest, FlushDoesNotWaitForTheWindow) {
+  PublishOne();
+  const int64_t before = faulty_->committed_writes();
+  bool answered = false;
+  writer_->Publish(NewPublish(), [&](Result<PublishResult>&& r) {
+    EXPECT_TRUE(r.ok());
+    answered = true;
+  });
+  writer_->Flush();  // would block for the hour-long window if it waited for it
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(faulty_->committed_writes(), before + 1);
 }
 
 }  // namespace

@@ -159,14 +159,45 @@ Status Connection::Fail(pg_result* res, std::string_view context) {
   return Internal(std::move(msg));
 }
 
-Result<PgResult> Connection::Query(std::string_view sql, const Params& params) {
-  if (broken_) return Unavailable("PostgreSQL connection is broken");
+Status Connection::Prepare(const Params& params, std::vector<const char*>& values,
+                           std::vector<int>& lengths) const {
   // A text parameter goes to libpq as a C string: a NUL inside would silently cut it.
   for (size_t i = 0; i < params.values_.size(); ++i) {
     if (params.formats_[i] == 0 && params.values_[i].find('\0') != std::string::npos) {
       return InvalidArgument("text parameter $" + std::to_string(i + 1) + " contains a NUL byte");
     }
   }
+  const int n = params.size();
+  values.resize(n);
+  lengths.resize(n);
+  for (int i = 0; i < n; ++i) {
+    values[i] = params.is_null_[i] ? nullptr : params.values_[i].c_str();
+    lengths[i] = static_cast<int>(params.values_[i].size());
+  }
+  return Status::Ok();
+}
+
+Result<PgResult> Connection::Finish(pg_result* res) {
+  const ExecStatusType status = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Fail(res, "PostgreSQL query");
+  return PgResult(res);
+}
+
+Result<PgResult> Connection::QueryPlannedPerCall(std::string_view sql, const Params& params) {
+  if (broken_) return Unavailable("PostgreSQL connection is broken");
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  ULAK_RETURN_IF_ERROR(Prepare(params, values, lengths));
+  const std::string text(sql);
+  return Finish(PQexecParams(conn_, text.c_str(), params.size(), /*paramTypes=*/nullptr, values.data(),
+                             lengths.data(), params.formats_.data(), /*resultFormat=*/0));
+}
+
+Result<PgResult> Connection::Query(std::string_view sql, const Params& params) {
+  if (broken_) return Unavailable("PostgreSQL connection is broken");
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  ULAK_RETURN_IF_ERROR(Prepare(params, values, lengths));
   std::string key(sql);
   auto it = statement_names_.find(key);
   if (it == statement_names_.end()) {
@@ -179,18 +210,8 @@ Result<PgResult> Connection::Query(std::string_view sql, const Params& params) {
     it = statement_names_.emplace(std::move(key), std::move(name)).first;
   }
 
-  const int n = params.size();
-  std::vector<const char*> values(n);
-  std::vector<int> lengths(n);
-  for (int i = 0; i < n; ++i) {
-    values[i] = params.is_null_[i] ? nullptr : params.values_[i].c_str();
-    lengths[i] = static_cast<int>(params.values_[i].size());
-  }
-  PGresult* res = PQexecPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(),
-                                 params.formats_.data(), /*resultFormat=*/0);
-  const ExecStatusType status = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Fail(res, "PostgreSQL query");
-  return PgResult(res);
+  return Finish(PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), lengths.data(),
+                               params.formats_.data(), /*resultFormat=*/0));
 }
 
 Status Connection::Exec(std::string_view sql) {

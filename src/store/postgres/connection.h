@@ -1,5 +1,6 @@
 // A thin RAII layer over one libpq connection: statements prepared once per connection
-// (PQprepare under a generated name, then PQexecPrepared), parameters sent as text (raw
+// (PQprepare under a generated name, then PQexecPrepared; QueryPlannedPerCall for the few
+// whose plan must follow the table's size), parameters sent as text (raw
 // bytes as binary BYTEA), results read as text, SQLSTATEs turned into Status. Not
 // thread-safe: one thread uses a Connection at a time (PostgresStore hands them out from a
 // pool). A connection that lost its server marks itself broken; the pool then drops it, so
@@ -83,6 +84,13 @@ class Connection {
   // Runs sql with params, preparing it on first use on this connection. sql must be a
   // single statement written with $N placeholders.
   Result<PgResult> Query(std::string_view sql, const Params& params = Params());
+  // Runs sql with params parsed and planned for these values on every call (the unnamed
+  // statement, still one round trip). For a statement whose best plan depends on how many
+  // rows its arrays hold and how large its table has grown: a prepared statement's cached
+  // generic plan, made while the table was small and not costed again until ANALYZE, joins
+  // `unnest` to the table by a sequential scan every round where a few primary key
+  // look-ups would do.
+  Result<PgResult> QueryPlannedPerCall(std::string_view sql, const Params& params);
   // Runs sql unprepared, without parameters; may hold several statements (migrations,
   // BEGIN, COMMIT).
   Status Exec(std::string_view sql);
@@ -108,6 +116,10 @@ class Connection {
   // Maps a failed result (res may be null) to a Status, marking the connection broken
   // when the failure means the session is gone.
   Status Fail(pg_result* res, std::string_view context);
+  // REQUIRES: !broken_. Checks the text parameters; fills values and lengths for libpq.
+  Status Prepare(const Params& params, std::vector<const char*>& values, std::vector<int>& lengths) const;
+  // Takes a statement's result: the rows, or the failure as a Status.
+  Result<PgResult> Finish(pg_result* res);
 
   pg_conn* conn_;
   bool broken_ = false;

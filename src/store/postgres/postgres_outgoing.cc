@@ -323,7 +323,9 @@ Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<Attem
   for (const PgColumns& round : rounds) {
     Params p;
     round.AddTo(p);
-    ULAK_RETURN_IF_ERROR(conn.Query(update_deliveries, p).status());
+    // Planned per call: a few primary key look-ups, whatever the table's size when the
+    // connection first ran it (connection.h).
+    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_deliveries, p).status());
   }
   // Webhook rows change once per batch, not once per outcome.
   if (!touches.by_webhook().empty()) {
@@ -334,7 +336,7 @@ Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<Attem
     }
     Params p;
     webhooks.AddTo(p);
-    ULAK_RETURN_IF_ERROR(conn.Query(update_webhooks, p).status());
+    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_webhooks, p).status());
   }
   return Status::Ok();
 }
