@@ -6,8 +6,8 @@
 // once; it lingers (StoreWriterOptions::outcome_linger) until a publish arrives, max_batch
 // outcomes are queued, Flush()/Stop() is called or the linger ends, so the outcomes ride in
 // the next publish's transaction instead of costing one (and an fsync) of their own.
-// Publishes never wait for the linger. Optionally (publish_window, off by default) a round
-// of publishes waits a little for more when the previous round was large.
+// Publishes never wait for the linger. Optionally (publish_window: ulak serve turns it on for
+// PostgreSQL) a round of publishes waits a little for more when the previous round was large.
 //
 // Thread-safe. Callbacks run on the writer thread and must be quick (post elsewhere).
 #pragma once
@@ -31,15 +31,16 @@ struct StoreWriterOptions {
   // unreachable) is tried before it is parked as a dead letter.
   int max_outcome_tries = 5;
   // How long a round of outcomes alone waits for a publish to share its transaction
-  // (ulak serve: writer_linger_ms). Zero commits at once. It delays only when an outcome is
+  // (ulak serve: writer_linger_us). Zero commits at once. It delays only when an outcome is
   // durable, never a publish nor a delivery; an outcome lost to a crash meanwhile leaves its
   // delivery pending, to be tried again (at-least-once, as always).
   std::chrono::microseconds outcome_linger{std::chrono::milliseconds(5)};
   // Group commit window (ulak serve: writer_publish_window_us): when the previous round
   // carried at least publish_window_min publishes, a round of publishes waits up to this
   // long until it holds as many as that round (their clients are likely on their way back)
-  // and twice what it held when it began, or max_batch. Zero (the default) never waits:
-  // every publish's latency would pay it.
+  // and twice what it held when it began, or max_batch. Zero (this struct's default) never
+  // waits. ulak serve's default (`auto`) is 2 ms on PostgreSQL, where a round trip and a
+  // commit per round are what a fuller round saves, and zero on SQLite.
   std::chrono::microseconds publish_window{0};
   size_t publish_window_min = 16;
 };
