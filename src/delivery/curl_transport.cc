@@ -199,6 +199,9 @@ class CurlTransport final : public HttpTransport, public DeliveryLoop {
       if (options_.max_total_connections > 0) {
         curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
       }
+      if (options_.max_idle_connections > 0) {
+        curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_idle_connections);
+      }
     } else {
       Log(LogLevel::kError, "curl_multi_init failed; every delivery attempt will fail");
     }

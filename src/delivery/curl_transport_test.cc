@@ -581,6 +581,28 @@ TEST(CurlTransportTest, SequentialRequestsReuseOneConnection) {
   EXPECT_EQ(sink.accepted(), 1);
 }
 
+// Connections opened for a burst stay open for the next burst, even when requests went
+// one at a time in between (libcurl's default cache is 4 × the transfers running, and would
+// close all but 4 of them then).
+TEST(CurlTransportTest, ConnectionsOfABurstAreKeptThroughAQuietSpell) {
+  SinkBehavior slow = Echo();
+  slow.delay = 1s;  // each burst's requests all wait on their own connection
+  Sink sink(slow);
+  auto transport = MakeCurlTransport({});
+  constexpr int kBurst = 20;
+  auto burst = [&] {
+    std::vector<std::future<Outcome>> futures;
+    for (int i = 0; i < kBurst; ++i) futures.push_back(SendAsync(*transport, Post(sink.Url(), std::to_string(i))));
+    for (auto& f : futures) EXPECT_EQ(Wait(f).result.status, 200);
+  };
+  burst();
+  const int opened = sink.accepted();
+  EXPECT_EQ(opened, kBurst);
+  EXPECT_EQ(SendAndWait(*transport, Post(sink.Url())).result.status, 200);  // one at a time
+  burst();
+  EXPECT_EQ(sink.accepted(), opened) << "idle connections were closed between the bursts";
+}
+
 TEST(CurlTransportTest, MaxTotalConnectionsQueuesTheRest) {
   SinkBehavior slow = Echo();
   slow.delay = 20ms;
