@@ -15,6 +15,13 @@ StoreWriterOptions WithLimits(size_t max_batch, int max_outcome_tries) {
   options.max_outcome_tries = max_outcome_tries;
   return options;
 }
+
+// At least one of each: a round takes one item, an outcome gets one try.
+StoreWriterOptions Normalized(StoreWriterOptions options) {
+  options.max_batch = std::max<size_t>(options.max_batch, 1);
+  options.max_outcome_tries = std::max(options.max_outcome_tries, 1);
+  return options;
+}
 }  // namespace
 
 StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
@@ -22,9 +29,7 @@ StoreWriter::StoreWriter(Store& store, size_t max_batch, int max_outcome_tries)
 
 StoreWriter::StoreWriter(Store& store, StoreWriterOptions options)
     : store_(store),
-      options_(options),
-      max_batch_(options.max_batch < 1 ? 1 : options.max_batch),
-      max_outcome_tries_(options.max_outcome_tries < 1 ? 1 : options.max_outcome_tries),
+      options_(Normalized(options)),
       thread_([this] { SetCurrentThreadName("ulak-writer"); Run(); }) {
   thread_id_ = thread_.get_id();  // read only by callbacks, which come after a Publish
 }
@@ -55,7 +60,7 @@ size_t StoreWriter::CommitOneByOne(std::vector<AttemptOutcome>& outcomes, bool& 
       continue;
     }
     const int tries = ++outcome_tries_[o.attempt.id];
-    if (tries < max_outcome_tries_) {
+    if (tries < options_.max_outcome_tries) {
       kept.push_back(std::move(o));
       continue;
     }
@@ -97,7 +102,7 @@ void StoreWriter::Record(AttemptOutcome outcome) {
   outcomes_.push_back(std::move(outcome));
   ++queued_seq_;
   // A lingering writer waits for a publish or a full batch of outcomes: no wake-up before.
-  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
+  if (!lingering_ || outcomes_.size() >= options_.max_batch) wake_.notify_one();
 }
 
 void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
@@ -105,7 +110,7 @@ void StoreWriter::RecordBatch(std::vector<AttemptOutcome> outcomes) {
   std::lock_guard lock(mu_);
   for (AttemptOutcome& o : outcomes) outcomes_.push_back(std::move(o));
   queued_seq_ += outcomes.size();
-  if (!lingering_ || outcomes_.size() >= max_batch_) wake_.notify_one();
+  if (!lingering_ || outcomes_.size() >= options_.max_batch) wake_.notify_one();
 }
 
 void StoreWriter::Flush() {
@@ -124,10 +129,10 @@ void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool re
   if (retrying || hurry()) return;
   if (publishes_.empty()) {
     // Outcomes alone: wait for a publish to carry them (the linger).
-    if (options_.outcome_linger.count() <= 0 || outcomes_.size() >= max_batch_) return;
+    if (options_.outcome_linger.count() <= 0 || outcomes_.size() >= options_.max_batch) return;
     lingering_ = true;
     wake_.wait_until(lock, Clock::now() + options_.outcome_linger,
-                     [&] { return hurry() || !publishes_.empty() || outcomes_.size() >= max_batch_; });
+                     [&] { return hurry() || !publishes_.empty() || outcomes_.size() >= options_.max_batch; });
     lingering_ = false;
     return;
   }
@@ -135,7 +140,7 @@ void StoreWriter::WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool re
   if (options_.publish_window.count() <= 0 || last_round_publishes_ < options_.publish_window_min) return;
   // As many as the last round (its clients are on their way back: one group of closed-loop
   // clients), or twice what is queued (two groups that took turns become one).
-  const size_t want = std::min(max_batch_, std::max(last_round_publishes_, 2 * publishes_.size()));
+  const size_t want = std::min(options_.max_batch, std::max(last_round_publishes_, 2 * publishes_.size()));
   if (publishes_.size() >= want) return;
   wake_at_publishes_ = want;
   wake_.wait_until(lock, Clock::now() + options_.publish_window,
@@ -166,11 +171,11 @@ void StoreWriter::Run() {
       if (publishes_.empty() && outcomes_.empty() && outcomes.empty()) return;  // stopping, nothing left
       // `outcomes` non-empty: a failed batch to retry, not worth waiting for company.
       WaitForFullerRound(lock, !outcomes.empty());
-      while (!publishes_.empty() && publishes.size() < max_batch_) {
+      while (!publishes_.empty() && publishes.size() < options_.max_batch) {
         publishes.push_back(std::move(publishes_.front()));
         publishes_.pop_front();
       }
-      while (!outcomes_.empty() && outcomes.size() < max_batch_) {
+      while (!outcomes_.empty() && outcomes.size() < options_.max_batch) {
         outcomes.push_back(std::move(outcomes_.front()));
         outcomes_.pop_front();
       }

@@ -92,16 +92,14 @@ class StoreWriter {
   // REQUIRES: lock holds mu_. Waits, up to the linger or window, for a fuller round.
   void WaitForFullerRound(std::unique_lock<std::mutex>& lock, bool retrying);
   // Commits each outcome alone after their batch was rejected: the good ones are stored,
-  // a poison one counts a try and, at max_outcome_tries_, is parked. Leaves in `outcomes`
+  // a poison one counts a try and, at options_.max_outcome_tries, is parked. Leaves in `outcomes`
   // those still to retry; returns how many left it, and sets `transient` when one failed
   // because the store is unavailable.
   size_t CommitOneByOne(std::vector<AttemptOutcome>& outcomes, bool& transient);
   void SetLastWrite(const Status& status);
 
   Store& store_;
-  const StoreWriterOptions options_;
-  const size_t max_batch_;
-  const int max_outcome_tries_;
+  const StoreWriterOptions options_;  // max_batch and max_outcome_tries at least 1
   size_t last_round_publishes_ = 0;       // writer thread only
   std::unordered_map<std::string, int> outcome_tries_;  // writer thread only: attempt id -> rejections
   std::vector<std::function<void()>> after_callbacks_;   // writer thread only (AfterCommitCallbacks)

@@ -67,6 +67,12 @@ class PgColumns final : public sql::ParamWriter {
   void AddTo(Params& p) const {
     for (size_t i = 0; i < columns_.size(); ++i) p.Add(Literal(i));
   }
+  // The statement's whole parameter list: one array per column, $1 ... $N in column order.
+  Params AsParams() const {
+    Params p;
+    AddTo(p);
+    return p;
+  }
   std::string Literal(size_t column) const { return columns_.at(column) + "}"; }
 
  private:

@@ -109,9 +109,7 @@ Status PostgresStore::InsertIncomingRows(Connection& conn, const PgColumns& rows
                                     ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
                                     "$5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], "
                                     "$11::bigint[], $12::bytea[])";
-  Params p;
-  rows.AddTo(p);
-  return conn.Query(insert, p).status();
+  return conn.Query(insert, rows.AsParams()).status();
 }
 
 Status PostgresStore::CreateSource(const Source& s) {

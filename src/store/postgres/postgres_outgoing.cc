@@ -28,6 +28,13 @@ using sql::ForPostgres;
 Webhook ReadWebhook(const PgResult& r, int row) { return sql::ReadWebhook(PgRow(r, row)); }
 Event ReadEvent(const PgResult& r, int row) { return sql::ReadEvent(PgRow(r, row)); }
 
+// The ids an `INSERT ... ON CONFLICT DO NOTHING RETURNING id` inserted (the others conflicted).
+std::unordered_set<std::string> IdsReturned(const PgResult& r) {
+  std::unordered_set<std::string> ids;
+  for (int row = 0; row < r.rows(); ++row) ids.insert(r.Text(row, 0));
+  return ids;
+}
+
 // An event's identity as its publisher gave it: organization and event_id.
 std::string DuplicateKey(std::string_view organization_id, std::string_view event_id) {
   std::string key(organization_id);
@@ -53,9 +60,7 @@ Result<std::unordered_map<std::string, Event>> ReadDuplicatedEvents(Connection& 
   // The compact key finds the rows (its unique index); the texts confirm them.
   static const std::string select = std::string("SELECT ") + sql::kEventColumns +
                                     " FROM events WHERE idempotency_key = ANY($1::bytea[])";
-  Params p;
-  wanted.AddTo(p);
-  ULAK_ASSIGN_OR_RETURN(PgResult found, conn.Query(select, p));
+  ULAK_ASSIGN_OR_RETURN(PgResult found, conn.Query(select, wanted.AsParams()));
   for (int row = 0; row < found.rows(); ++row) {
     Event e = ReadEvent(found, row);
     std::string key = DuplicateKey(e.organization_id, e.event_id);
@@ -204,11 +209,8 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
     }
     events.EndRow();
   }
-  Params event_params;
-  events.AddTo(event_params);
-  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_events, event_params));
-  std::unordered_set<std::string> inserted;
-  for (int row = 0; row < inserted_rows.rows(); ++row) inserted.insert(inserted_rows.Text(row, 0));
+  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_events, events.AsParams()));
+  const std::unordered_set<std::string> inserted = IdsReturned(inserted_rows);
   ULAK_ASSIGN_OR_RETURN(auto earlier, ReadDuplicatedEvents(conn, requests, keys, inserted));
 
   std::vector<PublishResult> results;
@@ -246,9 +248,7 @@ Result<std::vector<PublishResult>> PostgresStore::PublishOn(Connection& conn,
     results.push_back(PublishResult{std::move(stored), false, req.deliveries});
   }
   if (deliveries.rows() > 0) {
-    Params p;
-    deliveries.AddTo(p);
-    ULAK_RETURN_IF_ERROR(conn.Query(insert_deliveries, p).status());
+    ULAK_RETURN_IF_ERROR(conn.Query(insert_deliveries, deliveries.AsParams()).status());
   }
   ULAK_RETURN_IF_ERROR(InsertIncomingRows(conn, incoming_rows));
   return results;
@@ -300,11 +300,8 @@ Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<Attem
     sql::WriteAttempt(attempts, o.attempt);
     attempts.EndRow();
   }
-  Params attempt_params;
-  attempts.AddTo(attempt_params);
-  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_attempts, attempt_params));
-  std::unordered_set<std::string> inserted;
-  for (int row = 0; row < inserted_rows.rows(); ++row) inserted.insert(inserted_rows.Text(row, 0));
+  ULAK_ASSIGN_OR_RETURN(PgResult inserted_rows, conn.Query(insert_attempts, attempts.AsParams()));
+  std::unordered_set<std::string> inserted = IdsReturned(inserted_rows);
 
   std::vector<PgColumns> rounds;  // rounds[k]: the k+1-th outcome of each delivery in the batch
   std::unordered_map<std::string, size_t> outcomes_of;  // delivery id -> outcomes so far
@@ -321,11 +318,9 @@ Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<Attem
     touches.Add(o);
   }
   for (const PgColumns& round : rounds) {
-    Params p;
-    round.AddTo(p);
     // Planned per call: a few primary key look-ups, whatever the table's size when the
     // connection first ran it (connection.h).
-    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_deliveries, p).status());
+    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_deliveries, round.AsParams()).status());
   }
   // Webhook rows change once per batch, not once per outcome.
   if (!touches.by_webhook().empty()) {
@@ -334,9 +329,7 @@ Status PostgresStore::RecordOutcomesOn(Connection& conn, const std::vector<Attem
       sql::WriteWebhookTouch(webhooks, webhook_id, touch);
       webhooks.EndRow();
     }
-    Params p;
-    webhooks.AddTo(p);
-    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_webhooks, p).status());
+    ULAK_RETURN_IF_ERROR(conn.QueryPlannedPerCall(update_webhooks, webhooks.AsParams()).status());
   }
   return Status::Ok();
 }
